@@ -1,0 +1,37 @@
+"""linnet: optimizers on deep linear networks, benchmarked against the claims of a blog post.
+
+The post ("Gradient Descent Doesn't Find a Local Minimum in a Two Layer Linear Net", Rahimi 2017)
+fits W1 W2 to a linear map A. linnet builds its problem exactly, runs first- and second-order
+optimizers on it, and checks every claim with measured numbers.
+
+    >>> import linnet
+    >>> problem = linnet.post_problem(seed=0)
+    >>> result = linnet.run(problem, "adam[lr=0.01]", steps=3000)
+    >>> result.relative_loss > 1e-6
+    True
+"""
+
+from linnet import optimizers  # noqa: F401  (registers the optimizers)
+from linnet.errors import LinnetError
+from linnet.losses import evaluate, imbalance, loss
+from linnet.problems import Problem, conditioned_problem, make_problem, post_problem
+from linnet.results import Result
+from linnet.run import run
+from linnet.spec import format_spec, parse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LinnetError",
+    "Problem",
+    "Result",
+    "conditioned_problem",
+    "evaluate",
+    "format_spec",
+    "imbalance",
+    "loss",
+    "make_problem",
+    "parse",
+    "post_problem",
+    "run",
+]

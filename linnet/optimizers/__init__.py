@@ -1,0 +1,11 @@
+"""Optimizers, registered by spec name (see :mod:`linnet.spec`).
+
+Importing this package registers every optimizer: first-order ones here, second-order ones in
+:mod:`linnet.optimizers.second_order` and the scipy peer in :mod:`linnet.optimizers.scipy_peer`.
+"""
+
+from linnet.optimizers import first_order
+from linnet.optimizers.base import Optimizer
+from linnet.optimizers.first_order import GD, Adam, Momentum, RMSprop
+
+__all__ = ["GD", "Adam", "Momentum", "Optimizer", "RMSprop", "first_order"]

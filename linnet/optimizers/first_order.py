@@ -1,0 +1,134 @@
+"""First-order optimizers, with the semantics of TensorFlow's own (the post ran TF1).
+
+Each update maps gradients g_k = dL/dW_k (see :mod:`linnet.losses`) to new layers; all state is
+an explicit NamedTuple of arrays shaped like the layers.
+
+* ``gd``: W <- W - lr g  (tf.compat.v1.train.GradientDescentOptimizer).
+* ``momentum``: v <- momentum v + g;  W <- W - lr v  (tf.compat.v1.train.MomentumOptimizer,
+  use_nesterov=False; Keras' SGD(momentum=...) is the same recursion with v scaled by -lr).
+* ``adam``: TF1 AdamOptimizer (Kingma & Ba 2015, Algorithm 1 with the bias correction folded into
+  the step, as the paper's section 2 "efficiency" remark and TF1's docs state):
+  m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;  lr_t = lr sqrt(1-b2^t) / (1-b1^t);
+  W <- W - lr_t m / (sqrt(v) + eps), with TF1's defaults b1 = 0.9, b2 = 0.999, eps = 1e-8.
+* ``rmsprop``: Keras 3 RMSprop without momentum or centering (Hinton's lecture 6e):
+  a <- rho a + (1-rho) g^2;  W <- W - lr g / sqrt(a + eps), defaults rho = 0.9, eps = 1e-7
+  (keras/src/optimizers/rmsprop.py: eps inside the root, unlike Adam).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from linnet.optimizers.base import Optimizer
+from linnet.spec import check_fraction, check_positive, register
+
+
+@register("gd")
+@dataclass(frozen=True)
+class GD(Optimizer):
+    """Gradient descent: W <- W - lr dL/dW."""
+
+    lr: float
+    example = "gd[lr=1e-05]"
+    first_order = True
+
+    def __post_init__(self):
+        check_positive(self, lr=self.lr)
+
+    def update(self, problem, weights, evaluation, state):
+        return tuple(W - self.lr * g for W, g in zip(weights, evaluation.grads)), state
+
+
+class MomentumState(NamedTuple):
+    velocity: tuple[np.ndarray, ...]
+
+
+@register("momentum")
+@dataclass(frozen=True)
+class Momentum(Optimizer):
+    """Heavy-ball momentum, TF convention: v <- momentum v + g; W <- W - lr v."""
+
+    lr: float
+    momentum: float
+    example = "momentum[lr=1e-06,momentum=0.9]"
+    first_order = True
+
+    def __post_init__(self):
+        check_positive(self, lr=self.lr)
+        check_fraction(self, momentum=self.momentum)
+
+    def init(self, problem, weights):
+        return MomentumState(tuple(np.zeros_like(W) for W in weights))
+
+    def update(self, problem, weights, evaluation, state):
+        velocity = tuple(self.momentum * v + g for v, g in zip(state.velocity, evaluation.grads))
+        return tuple(W - self.lr * v for W, v in zip(weights, velocity)), MomentumState(velocity)
+
+
+class AdamState(NamedTuple):
+    count: int
+    mu: tuple[np.ndarray, ...]
+    nu: tuple[np.ndarray, ...]
+
+
+@register("adam")
+@dataclass(frozen=True)
+class Adam(Optimizer):
+    """Adam as TF1's AdamOptimizer (bias correction in the step, eps=1e-8 added to sqrt(v))."""
+
+    lr: float
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    example = "adam[lr=0.01]"
+    first_order = True
+
+    def __post_init__(self):
+        check_positive(self, lr=self.lr, eps=self.eps)
+        check_fraction(self, beta1=self.beta1, beta2=self.beta2)
+
+    def init(self, problem, weights):
+        zeros = tuple(np.zeros_like(W) for W in weights)
+        return AdamState(0, zeros, zeros)
+
+    def update(self, problem, weights, evaluation, state):
+        t = state.count + 1
+        b1, b2 = self.beta1, self.beta2
+        mu = tuple(b1 * m + (1 - b1) * g for m, g in zip(state.mu, evaluation.grads))
+        nu = tuple(b2 * v + (1 - b2) * (g * g) for v, g in zip(state.nu, evaluation.grads))
+        lr_t = self.lr * np.sqrt(1 - b2**t) / (1 - b1**t)
+        new = tuple(W - lr_t * m / (np.sqrt(v) + self.eps) for W, m, v in zip(weights, mu, nu))
+        return new, AdamState(t, mu, nu)
+
+
+class RMSpropState(NamedTuple):
+    average: tuple[np.ndarray, ...]
+
+
+@register("rmsprop")
+@dataclass(frozen=True)
+class RMSprop(Optimizer):
+    """RMSprop as Keras 3: a <- rho a + (1-rho) g^2; W <- W - lr g / sqrt(a + eps)."""
+
+    lr: float
+    rho: float = 0.9
+    eps: float = 1e-7
+    example = "rmsprop[lr=0.001]"
+    first_order = True
+
+    def __post_init__(self):
+        check_positive(self, lr=self.lr, eps=self.eps)
+        check_fraction(self, rho=self.rho)
+
+    def init(self, problem, weights):
+        return RMSpropState(tuple(np.zeros_like(W) for W in weights))
+
+    def update(self, problem, weights, evaluation, state):
+        rho = self.rho
+        average = tuple(rho * a + (1 - rho) * (g * g) for a, g in zip(state.average, evaluation.grads))
+        new = tuple(W - self.lr * g / np.sqrt(a + self.eps)
+                    for W, g, a in zip(weights, evaluation.grads, average))
+        return new, RMSpropState(average)
