@@ -1,0 +1,11 @@
+"""Small helpers shared by the benchmark modules."""
+
+from linnet.run import run
+
+
+def timed_run(benchmark, problem, spec, steps, rounds=2, group=None, **kwargs):
+    """Time ``linnet.run(problem, spec, steps)`` with few rounds; return the last Result."""
+    if group is not None:
+        benchmark.group = group
+    return benchmark.pedantic(run, args=(problem, spec, steps), kwargs=kwargs,
+                              rounds=rounds, iterations=1, warmup_rounds=0)
