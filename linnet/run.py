@@ -64,7 +64,7 @@ def run(problem, optimizer, steps: int, *, backend: str = "numpy", target: float
     if backend == "tensorflow":
         from linnet.backends import tensorflow as tf_backend
 
-        return tf_backend.run(problem, optimizer, steps, target=target, **backend_options)
+        return tf_backend.run(problem, optimizer, steps, target=target, callback=callback, **backend_options)
     if backend != "numpy":
         raise LinnetError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend_options:
