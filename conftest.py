@@ -20,6 +20,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 np.seterr(all="warn")
 
+# the regression gate: --linnet-baseline PATH, --linnet-update-baseline
+pytest_plugins = ["linnet.pytest_plugin"]
+
 
 def pytest_benchmark_update_machine_info(config, machine_info):
     """Add CPU model, cores, BLAS library and threads, numpy/scipy/TensorFlow versions."""

@@ -1,4 +1,4 @@
-"""Benchmark-suite plumbing: the regression gate and the quick/full selection.
+"""pytest plugin: the regression gate of the benchmark suite (loaded by the root conftest.py).
 
 Options:
   --linnet-baseline PATH     fail a benchmark whose machine-independent figures moved beyond the
@@ -19,7 +19,8 @@ import pytest
 
 from linnet import gate
 
-DEFAULT_BASELINE = Path(__file__).with_name("baseline.json")
+#: relative to pytest's rootdir
+DEFAULT_BASELINE = Path("benchmarks") / "baseline.json"
 
 
 def pytest_addoption(parser):
@@ -42,7 +43,7 @@ def pytest_configure(config):
     path = config.getoption("--linnet-baseline")
     update = config.getoption("--linnet-update-baseline")
     if path or update:
-        config._linnet_gate = _Gate(Path(path) if path else DEFAULT_BASELINE, update)
+        config._linnet_gate = _Gate(Path(path) if path else config.rootpath / DEFAULT_BASELINE, update)
 
 
 @pytest.hookimpl(wrapper=True)
