@@ -107,7 +107,10 @@ def test_batched_gd_matches_the_run_loop():
     assert all(s is not None for s in single)
 
 
-def test_float32_run():
-    r = linnet.run(linnet.post_problem(0).astype(np.float32), "gd[lr=1e-05]", 3000)
-    assert r.weights[0].dtype == np.float32
-    assert r.final_loss == pytest.approx(73.06301, rel=1e-3)
+@pytest.mark.parametrize("spec", ["gd[lr=1e-05]", "momentum[lr=1e-06,momentum=0.9]", "adam[lr=0.01]",
+                                  "rmsprop[lr=0.0001]"])
+def test_float32_runs_stay_float32(spec):
+    p = linnet.post_problem(0)
+    r32, r64 = linnet.run(p.astype(np.float32), spec, 3000), linnet.run(p, spec, 3000)
+    assert all(w.dtype == np.float32 for w in r32.weights)
+    assert r32.final_loss == pytest.approx(r64.final_loss, rel=1e-3)

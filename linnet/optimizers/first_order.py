@@ -17,6 +17,7 @@ an explicit NamedTuple of arrays shaped like the layers.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -99,7 +100,8 @@ class Adam(Optimizer):
         b1, b2 = self.beta1, self.beta2
         mu = tuple(b1 * m + (1 - b1) * g for m, g in zip(state.mu, evaluation.grads))
         nu = tuple(b2 * v + (1 - b2) * (g * g) for v, g in zip(state.nu, evaluation.grads))
-        lr_t = self.lr * np.sqrt(1 - b2**t) / (1 - b1**t)
+        # a Python float, so float32 layers stay float32 (numpy scalars would promote them)
+        lr_t = self.lr * math.sqrt(1 - b2**t) / (1 - b1**t)
         new = tuple(W - lr_t * m / (np.sqrt(v) + self.eps) for W, m, v in zip(weights, mu, nu))
         return new, AdamState(t, mu, nu)
 
