@@ -14,6 +14,7 @@ import sys
 from linnet import spec
 from linnet.errors import LinnetError
 from linnet.problems import FAMILIES, INITS, POST_COND, POST_DIMS, POST_NSAMPLES, make_problem
+from linnet.reports import register as register_reports
 from linnet.run import BACKENDS, run
 
 EXIT_USAGE = 2
@@ -179,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: functions ``register(subparsers)`` adding further commands (reports register theirs here)
-EXTRA_COMMANDS: list = []
+EXTRA_COMMANDS: list = [register_reports]
 
 
 def main(argv=None) -> int:

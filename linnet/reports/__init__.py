@@ -1,0 +1,13 @@
+"""Reports: the post's figure reproduced and corrected (``reproduce``), benchmark runs compared
+across commits and machines (``compare``), and atomic file writing (``io``).
+
+Both commands register with the CLI through :data:`linnet.cli.EXTRA_COMMANDS`.
+"""
+
+
+def register(subparsers) -> None:
+    """Add ``reproduce`` and ``compare`` to the CLI (linnet.cli.EXTRA_COMMANDS holds this)."""
+    from linnet.reports import compare, reproduce
+
+    reproduce.register(subparsers)
+    compare.register(subparsers)

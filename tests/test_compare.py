@@ -1,0 +1,249 @@
+"""``python -m linnet compare`` on JSON from a real pytest-benchmark run, on copies of it from
+another machine, and on corrupt and foreign files."""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from linnet import cli
+from linnet.reports import compare
+
+BENCHMARKS = textwrap.dedent('''
+    import pytest
+
+    import linnet
+    from linnet.benchmarking import record
+
+
+    @pytest.mark.parametrize("spec", ["gd[lr=1e-05]", "adam[lr=0.01]"])
+    @pytest.mark.benchmark(group="first-order")
+    def test_first_order(benchmark, spec):
+        problem = linnet.post_problem(0)
+        result = benchmark.pedantic(linnet.run, args=(problem, spec, 30), rounds=3, iterations=1)
+        record(benchmark, result, kappa=problem.kappa)
+
+
+    @pytest.mark.benchmark(group="gauss-newton")
+    def test_gauss_newton(benchmark):
+        problem = linnet.post_problem(0)
+        result = benchmark.pedantic(linnet.run, args=(problem, "gauss-newton[step=0.2]", 5),
+                                    rounds=2, iterations=1)
+        record(benchmark, result, steps_to_1e_3=result.steps_to(1e-3))
+''')
+
+CONFTEST = textwrap.dedent('''
+    def pytest_benchmark_update_machine_info(config, machine_info):
+        from linnet.benchmarking import machine_info as linnet_machine_info
+
+        machine_info["linnet"] = linnet_machine_info()
+''')
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    """A real ``pytest --benchmark-json --benchmark-autosave`` run of a tiny benchmark file."""
+    root = tmp_path_factory.mktemp("bench")
+    (root / "test_tiny_benchmarks.py").write_text(BENCHMARKS)
+    (root / "conftest.py").write_text(CONFTEST)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_tiny_benchmarks.py",
+         "--benchmark-json=run.json", "--benchmark-autosave",
+         f"--benchmark-storage=file://{root / '.benchmarks'}"],
+        cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+def _variant(src, dst, *, node=None, cpu=None, cores=None, threads=None, when, speed=1.0, figure=None):
+    data = json.loads(src.read_text())
+    mi = data["machine_info"]
+    if node:
+        mi["node"] = node
+    if cpu:
+        mi["linnet"]["cpu_model"] = cpu
+    if cores:
+        mi["linnet"]["cpu_count"] = cores
+    if threads:
+        for lib in mi["linnet"]["blas"]:
+            lib["num_threads"] = threads
+    data["datetime"] = when
+    data["commit_info"]["id"] = "c0ffee" + when[:4]
+    for b in data["benchmarks"]:
+        b["stats"]["median"] *= speed
+    if figure:
+        name, key, factor = figure
+        b = next(b for b in data["benchmarks"] if b["name"] == name)
+        b["extra_info"]["figures"][key] *= factor
+    dst.write_text(json.dumps(data))
+    return dst
+
+
+@pytest.fixture(scope="module")
+def files(bench):
+    run = bench / "run.json"
+    later = _variant(run, bench / "later.json", when="2100-01-01T00:00:00", speed=2.0)
+    other = _variant(run, bench / "other.json", node="big-box", cpu="Intel Xeon Gold 6338", cores=64,
+                     threads=32, when="2200-01-01T00:00:00", speed=0.25,
+                     figure=("test_first_order[gd[lr=1e-05]]", "relative_loss", 1.01))
+    return {"run": run, "later": later, "other": other}
+
+
+def _main(argv, capsys):
+    try:
+        code = cli.main(argv)
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_pytest_benchmark_json_is_real(files):
+    data = json.loads(files["run"].read_text())
+    assert data["machine_info"]["linnet"]["cpu_count"] >= 1
+    assert {b["group"] for b in data["benchmarks"]} == {"first-order", "gauss-newton"}
+    assert all("figures" in b["extra_info"] for b in data["benchmarks"])
+
+
+def test_same_machine_text(files, capsys):
+    code, out, err = _main(["compare", str(files["run"]), str(files["later"])], capsys)
+    assert code == 0, err
+    assert "warning" not in out + err
+    assert "M1" in out and "M2" not in out
+    assert "group first-order: 2 benchmarks" in out and "group gauss-newton: 1 benchmark" in out
+    assert "2.00x" in out and "ref" in out
+    assert " *" not in out  # the same figures: nothing flagged
+    assert "relative_loss" in out and "kappa" in out and "steps_to_1e_3" in out
+
+
+def test_different_machines_warn_and_flag_figures(files, capsys):
+    code, out, err = _main(["compare", str(files["run"]), str(files["other"])], capsys)
+    assert code == 0, err
+    assert "warning: comparing runs from 2 different machines (M1, M2)" in out
+    assert "Intel Xeon Gold 6338, 64 cores" in out and "32 threads" in out
+    assert "0.25x" in out
+    line = next(ln for ln in out.splitlines() if "R2" in ln and "*" in ln)
+    assert "0.25x" in line
+    assert "relative_loss in R2" in out
+
+
+def test_reference_choice(files, capsys):
+    paths = [str(p) for p in files.values()]
+    code, out, _ = _main(["compare", *paths, "--reference", "Xeon"], capsys)
+    assert code == 0 and "reference: R3 (matches 'Xeon')" in out
+    assert "4.00x" in out  # R1 against R3, four times slower
+    code, out, _ = _main(["compare", *paths, "-r", "R2"], capsys)
+    assert code == 0 and "reference: R2" in out and "0.50x" in out
+    code, _, err = _main(["compare", *paths, "-r", "R9"], capsys)
+    assert code == 2 and "R1 to R3" in err
+    code, _, err = _main(["compare", *paths, "-r", "no-such-machine"], capsys)
+    assert code == 2 and err.startswith("linnet: error: --reference")
+
+
+def test_name_filter(files, capsys):
+    code, out, _ = _main(["compare", str(files["run"]), str(files["other"]), "-k", "gauss"], capsys)
+    assert code == 0 and "gauss-newton" in out and "first-order" not in out
+    code, out, _ = _main(["compare", str(files["run"]), "-k", "nothing-matches"], capsys)
+    assert code == 0 and "no benchmarks match" in out
+
+
+def test_markdown(files, capsys):
+    code, out, _ = _main(["compare", str(files["run"]), str(files["other"]), "--output", "markdown"], capsys)
+    assert code == 0
+    assert "### first-order" in out and "| run | file | commit | date | machine |" in out
+    assert "**" in out and "> **warning" in out
+    table = [ln for ln in out.splitlines() if ln.startswith("| `test_first_order")]
+    assert table and all(ln.count("|") == table[0].count("|") for ln in table)
+
+
+def test_csv(files, capsys):
+    code, out, err = _main(["compare", *map(str, files.values()), "-o", "csv"], capsys)
+    assert code == 0
+    assert "warning" in err and "warning" not in out  # csv stays a table
+    rows = list(csv.DictReader(_io.StringIO(out)))
+    assert len(rows) == 3 * 3  # 3 benchmarks x 3 runs
+    ref = [r for r in rows if r["run"] == "R1"]
+    assert all(float(r["ratio"]) == 1.0 for r in ref)
+    flagged = [r for r in rows if r["differs"]]
+    assert [(r["run"], r["benchmark"], r["differs"]) for r in flagged] == [
+        ("R3", "test_first_order[gd[lr=1e-05]]", "relative_loss")]
+    medians = {(r["benchmark"], r["run"]): float(r["median_s"]) for r in rows}
+    assert medians[("test_gauss_newton", "R2")] == pytest.approx(2 * medians[("test_gauss_newton", "R1")])
+
+
+def test_default_folder_is_dot_benchmarks(bench, capsys, monkeypatch):
+    monkeypatch.chdir(bench)
+    code, out, err = _main(["compare"], capsys)
+    assert code == 0, err
+    assert ".benchmarks" in out and "R1" in out and "R2" not in out  # the one autosaved run
+
+
+def test_no_default_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _main(["compare"], capsys)
+    assert code == 2 and ".benchmarks/ does not exist" in err
+
+
+def test_out_file_atomic_and_force(files, tmp_path, capsys):
+    target = tmp_path / "cmp.md"
+    argv = ["compare", str(files["run"]), "-o", "markdown", "--out", str(target)]
+    assert _main(argv, capsys)[0] == 0
+    first = target.read_text()
+    assert first.startswith("## Benchmark runs")
+    code, _, err = _main(argv, capsys)
+    assert code == 2 and "exists" in err and target.read_text() == first
+    assert _main([*argv, "--force"], capsys)[0] == 0
+
+
+@pytest.mark.parametrize("name, content, why", [
+    ("corrupt.json", None, "invalid JSON"),
+    ("empty.json", "", "empty file"),
+    ("list.json", "[1, 2, 3]", "top level is a JSON list"),
+    ("foreign.json", '{"name": "not benchmarks", "version": 1}', "no 'benchmarks' list"),
+    ("nomachine.json", '{"benchmarks": []}', "no 'machine_info' object"),
+    ("nomedian.json", '{"machine_info": {}, "benchmarks": [{"name": "t", "stats": {"mean": 1}}]}',
+     "has no numeric stats.median"),
+    ("binary.json", b"\xff\xfe\x00\x01PNG", "not UTF-8 text"),
+])
+def test_bad_files_give_one_line_naming_the_file(files, tmp_path, capsys, name, content, why):
+    path = tmp_path / name
+    if content is None:
+        path.write_text(files["run"].read_text()[:300])  # a truncated real file
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    code, out, err = _main(["compare", str(files["run"]), str(path)], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(f"linnet: error: {path}: ") and why in err
+    assert err.count("\n") == 1
+
+
+def test_missing_path(capsys, tmp_path):
+    code, _, err = _main(["compare", str(tmp_path / "nope.json")], capsys)
+    assert code == 2 and "nope.json: no such file" in err
+
+
+def test_folder_of_runs(files, tmp_path, capsys):
+    folder = tmp_path / "runs" / "Linux-CPython-3.11-64bit"
+    folder.mkdir(parents=True)
+    for p in files.values():
+        shutil.copy(p, folder / p.name)
+    code, out, _ = _main(["compare", str(tmp_path / "runs")], capsys)
+    assert code == 0 and "R3" in out
+
+
+@pytest.mark.parametrize("a, b, differ", [
+    (1.0, 1.0, False), (1.0, 1.0 + 1e-9, False), (1.0, 1.01, True), (None, None, False),
+    (None, 1.0, True), (True, True, False), (True, False, True), (3, 3, False), (3, 4, True),
+    (1e-30, 2e-30, True),
+])
+def test_figures_differ(a, b, differ):
+    assert compare.figures_differ(a, b) is differ
