@@ -4,8 +4,23 @@ Importing this package registers every optimizer: first-order ones here, second-
 :mod:`linnet.optimizers.second_order` and the scipy peer in :mod:`linnet.optimizers.scipy_peer`.
 """
 
-from linnet.optimizers import first_order
+from linnet.optimizers import first_order, scipy_peer, second_order
 from linnet.optimizers.base import Optimizer
 from linnet.optimizers.first_order import GD, Adam, Momentum, RMSprop
+from linnet.optimizers.second_order import ALS, KFAC, ClosedForm, GaussNewton, LevenbergMarquardt
 
-__all__ = ["GD", "Adam", "Momentum", "Optimizer", "RMSprop", "first_order"]
+__all__ = [
+    "ALS",
+    "GD",
+    "KFAC",
+    "Adam",
+    "ClosedForm",
+    "GaussNewton",
+    "LevenbergMarquardt",
+    "Momentum",
+    "Optimizer",
+    "RMSprop",
+    "first_order",
+    "scipy_peer",
+    "second_order",
+]

@@ -1,0 +1,246 @@
+"""Gauss-Newton systems of the two-layer linear net, in Kronecker form, computed from S.
+
+Parameters are stacked as theta = [vec(W1); vec(W2)] with the column-major vec the post unpacks
+with ``reshape(W.T.shape).T``. Around (W1, W2) the model is linear in (dW1, dW2) up to the term
+dW1 dW2:
+
+    (W1 + dW1)(W2 + dW2) - A = R + dW1 W2 + W1 dW2 + dW1 dW2,   R = W1 W2 - A  (ydim, xdim).
+
+**The post's Jacobian over samples.** With vec(B M C) = (C^T kron B) vec(M), the sample residual
+r_X = vec(R X) (ydim*nsamples) has the Jacobian
+
+    J_X = [ (W2 X)^T kron I_ydim ,  X^T kron W1 ]        (ydim*nsamples, ydim*wdim + wdim*xdim),
+
+which is the post's ``LHS`` (its ``RHS`` is -r_X). :func:`sample_jacobian` forms it.
+
+**The compressed Jacobian.** Let S = X X^T = C C^T with C (xdim, k) (``problem.S_factor``). Then
+X^T = Q C^T for a Q (nsamples, k) with orthonormal columns (both are square roots of S), so
+
+    J_X = (Q kron I) J_C,   r_X = (Q kron I) r_C,   J_C = [ (W2 C)^T kron I ,  C^T kron W1 ],
+    r_C = vec(R C),
+
+and ||J_X d + r_X|| = ||J_C d + r_C|| for every d: the same least-squares problem, with the same
+minimum-norm solution, in ydim*k rows (60 for the post) instead of ydim*nsamples (10,000). Its
+cost does not depend on nsamples. For the expected loss S = I and C = I. :func:`jacobian` forms J_C.
+
+**The normal equations from S** (blocks of J^T J and J^T r, from (A kron B)(C kron D) = AC kron BD):
+
+    J^T J = [ (W2 S W2^T) kron I      (W2 S) kron W1      ]      J^T r = [ vec(R S W2^T) ]
+            [ (S W2^T) kron W1^T      S kron (W1^T W1)    ],             [ vec(W1^T R S) ].
+
+(J^T r is half the gradient of tr(R S R^T).) The diagonal blocks are the Kronecker-factored
+curvature blocks of K-FAC, exact for a linear net (Martens & Grosse 2015, section 3).
+
+**Rank deficiency and the cutoff.** (W1 M, M^-1 W2) gives the same product for every invertible
+M, so J has a null space of dimension wdim^2 (at least) and the Gauss-Newton step is defined as the
+minimum-norm least-squares solution. Computed singular values of a rank-deficient matrix are not
+zero but of order eps * s_max; :func:`cutoff` drops those below rcond * s_max with numpy's
+``lstsq`` default rcond = eps * max(M, N) ("default", numpy >= 1.14; see the numpy.linalg.lstsq
+docs), or numpy's old rcond = -1 ("machine", the cutoff eps * s_max the post ran with), or a
+given number. With "machine", rounding-level singular values of the null space can survive the
+cutoff and be inverted, giving huge steps along the symmetry directions.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from linnet.errors import LinnetError
+
+#: names accepted for the singular-value cutoff (besides a number)
+RCONDS = ("default", "machine")
+
+
+def check_rcond(owner, rcond: str) -> None:
+    """Raise LinnetError unless rcond is "default", "machine" or a number in [0, 1)."""
+    if rcond in RCONDS:
+        return
+    try:
+        value = float(rcond)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not 0 <= value < 1:
+        raise LinnetError(f"{owner.name}: rcond must be default, machine or a number in [0, 1), "
+                          f"got {rcond!r}")
+
+
+def rcond_ratio(rcond: str, shape, dtype) -> float:
+    """The relative cutoff: singular values at most this times s_max are treated as zero."""
+    eps = np.finfo(dtype).eps
+    if rcond == "default":
+        return max(shape) * eps
+    if rcond == "machine":
+        return eps
+    return float(rcond)
+
+
+def numpy_rcond(rcond: str):
+    """The ``rcond`` argument of numpy.linalg.lstsq that means the same cutoff."""
+    if rcond in RCONDS:
+        return {"default": None, "machine": -1}[rcond]
+    return float(rcond)
+
+
+def check_two_layers(owner, weights) -> None:
+    if len(weights) != 2:
+        raise LinnetError(f"{owner.name}: needs two layers (W1, W2), got {len(weights)}")
+
+
+def pack(W1: np.ndarray, W2: np.ndarray) -> np.ndarray:
+    """theta = [vec(W1); vec(W2)] (column-major vec), shape (ydim*wdim + wdim*xdim,)."""
+    return np.concatenate([W1.ravel(order="F"), W2.ravel(order="F")])
+
+
+def unpack(theta: np.ndarray, shapes) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`pack` for layer ``shapes`` ((ydim, wdim), (wdim, xdim))."""
+    n1 = shapes[0][0] * shapes[0][1]
+    return (theta[:n1].reshape(shapes[0], order="F"), theta[n1:].reshape(shapes[1], order="F"))
+
+
+def jacobian(C: np.ndarray, weights) -> np.ndarray:
+    """The compressed Jacobian J_C = [(W2 C)^T kron I_ydim, C^T kron W1], (ydim*k, nparams)."""
+    W1, W2 = weights
+    return np.hstack([np.kron((W2 @ C).T, np.eye(W1.shape[0], dtype=W1.dtype)), np.kron(C.T, W1)])
+
+
+def residual_vector(C: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """The compressed residual r_C = vec(R C), (ydim*k,)."""
+    return (R @ C).ravel(order="F")
+
+
+def sample_jacobian(X: np.ndarray, weights) -> np.ndarray:
+    """The post's Jacobian over samples, [(W2 X)^T kron I, X^T kron W1], (ydim*nsamples, nparams)."""
+    W1, W2 = weights
+    return np.hstack([np.kron((W2 @ X).T, np.eye(W1.shape[0], dtype=W1.dtype)), np.kron(X.T, W1)])
+
+
+def sample_residual_vector(X: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """The post's residual over samples, vec(W1 W2 X - Y) = vec(R X), (ydim*nsamples,)."""
+    return (R @ X).ravel(order="F")
+
+
+def normal_equations(S: np.ndarray, weights, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(J^T J, J^T r) from S alone (module docstring), shapes (nparams, nparams) and (nparams,)."""
+    W1, W2 = weights
+    eye = np.eye(W1.shape[0], dtype=W1.dtype)
+    W2S = W2 @ S
+    JtJ = np.block([
+        [np.kron(W2S @ W2.T, eye), np.kron(W2S, W1)],
+        [np.kron(W2S.T, W1.T), np.kron(S, W1.T @ W1)],
+    ])
+    RS = R @ S
+    return JtJ, pack(RS @ W2.T, W1.T @ RS)
+
+
+#: blocks whose Gram eigenvalues span more than 1 / GRAM_RATIO are decomposed by SVD instead
+GRAM_RATIO = 1e-6
+
+
+class Spectrum(NamedTuple):
+    """The SVD of the compressed Jacobian J, obtained through its Kronecker structure (:func:`spectrum`).
+
+    Attributes:
+        Q: (ydim, ydim) left singular vectors of W1 (completed to a basis).
+        Et: (ydim, k, k) right singular vectors (rows) of the blocks G_j = [B; m_j C].
+        s: (ydim, k) the singular values of J (all ydim * k of them).
+        coef: (ydim, k) coordinates b = U^T r of r = vec(R C) in J's left singular basis U.
+        B: (wdim, k) W2 C.
+        C: (xdim, k) the factor of S.
+        W1: (ydim, wdim).
+    """
+
+    Q: np.ndarray
+    Et: np.ndarray
+    s: np.ndarray
+    coef: np.ndarray
+    B: np.ndarray
+    C: np.ndarray
+    W1: np.ndarray
+
+    @property
+    def nparams(self) -> int:
+        return self.W1.size + self.B.shape[0] * self.C.shape[0]
+
+
+def spectrum(C: np.ndarray, weights, R: np.ndarray) -> Spectrum:
+    """The SVD of J = [(W2 C)^T kron I, C^T kron W1] from small pieces, never forming J.
+
+    J J^T = K1 kron I + K2 kron (W1 W1^T), K1 = B^T B (B = W2 C), K2 = C^T C, maps vec(Z),
+    Z (ydim, k), to vec(Z K1 + W1 W1^T Z K2). With the full SVD W1 = Q diag(m) P^T (m padded with
+    zeros to ydim) and Z = Q Z~, row j of Z~ is mapped to z~_j (K1 + m_j^2 K2) = z~_j G_j^T G_j
+    with G_j = [B; m_j C] ((wdim + xdim) x k). So with the SVDs G_j = . diag(s_j) E_j^T, the
+    matrix U = (I kron Q) blockdiag(E_j) is orthogonal and J J^T = U diag(s^2) U^T: the s_j are
+    the singular values of J and U its left singular vectors.
+
+    Accuracy: the eigendecomposition of the Gram matrix G_j^T G_j is fast but gives its small
+    eigenvalues only to about eps * s_max^2, i.e. singular values s to eps * (s_max / s)^2
+    relative. Blocks whose smallest eigenvalue is at most ``GRAM_RATIO`` = 1e-6 times the
+    largest (singular-value ratio 1e-3, so at least 1e-10 relative accuracy above it) are redone
+    with the SVD of G_j itself, which keeps every singular value accurate to eps * s_max as the
+    SVD of J would; numpy's lstsq cutoff then applies unchanged. Cost: one ydim x ydim SVD, a
+    batched eigh of ydim k x k matrices and, where needed, small (wdim + xdim) x k SVDs: 40 to
+    120 us for the post against about 400 us for the SVD of its 60 x 96 J.
+    """
+    W1, W2 = weights
+    ydim, k = W1.shape[0], C.shape[1]
+    B = W2 @ C
+    Q, m, _ = np.linalg.svd(W1)
+    m = np.concatenate([m, np.zeros(ydim - m.size, dtype=m.dtype)])
+    G = np.concatenate([np.broadcast_to(B, (ydim, *B.shape)), m[:, None, None] * C[None]], axis=1)
+    lam, E = np.linalg.eigh(np.swapaxes(G, 1, 2) @ G)
+    s, Et = np.sqrt(np.maximum(lam, 0.0)), np.swapaxes(E, 1, 2)
+    refine = lam[:, 0] <= GRAM_RATIO * lam[:, -1].max()
+    if refine.any():
+        _, s_r, Et[refine] = np.linalg.svd(G[refine], full_matrices=True)
+        s[refine] = np.pad(s_r, ((0, 0), (0, k - s_r.shape[1])))
+    coef = np.einsum("jk,jlk->jl", Q.T @ (R @ C), Et)
+    return Spectrum(Q, Et, s, coef, B, C, W1)
+
+
+def kept(sp: Spectrum, rcond: str = "default") -> np.ndarray:
+    """Mask of the singular values of J above the cutoff rcond * s_max (see :func:`rcond_ratio`)."""
+    return sp.s > rcond_ratio(rcond, (sp.s.size, sp.nparams), sp.s.dtype) * float(sp.s.max())
+
+
+def spectral_step(sp: Spectrum, mu: float = 0.0, rcond: str = "default"):
+    """(dW1, dW2) = -(J^T J + mu I)^-1 J^T r = -J^T (J J^T + mu I)^-1 r from a :class:`Spectrum`.
+
+    With b = coef: vec(Z) = U diag(w) b, w = 1 / (s^2 + mu) on singular values kept by
+    :func:`kept` (0 elsewhere), then J^T vec(Z) = [vec(Z B^T); vec(W1^T Z C^T)]. With mu = 0 this
+    is the minimum-norm least-squares solution -J^+ r (J^+ = J^T (J J^T)^+), as lstsq computes it.
+    """
+    keep = kept(sp, rcond)
+    w = np.where(keep, 1.0 / np.where(keep, sp.s**2 + mu, 1.0), 0.0)
+    Z = sp.Q @ np.einsum("jl,jlk->jk", sp.coef * w, sp.Et)
+    return -(Z @ sp.B.T), -(sp.W1.T @ Z @ sp.C.T)
+
+
+def structured_step(problem, weights, R: np.ndarray, rcond: str = "default"):
+    """The minimum-norm Gauss-Newton step (dW1, dW2) from S (cost free of nsamples)."""
+    return spectral_step(spectrum(problem.S_factor, weights, R), rcond=rcond)
+
+
+def sample_step(problem, weights, R: np.ndarray | None = None, rcond: str = "default"):
+    """The post's step: form J_X over the samples and call numpy.linalg.lstsq (as the post does).
+
+    The residual is computed as the post computes it, Yhat - Y with Yhat = W1 (W2 X), so it
+    carries the post's absolute rounding error (about eps * |Y| per entry, however small the
+    residual); ``R`` is not used. With rcond="machine" that noise meets rounding-level singular
+    values of J_X that survive the cutoff: the source of the post's floor.
+    """
+    if problem.X is None:
+        raise LinnetError("the Kronecker Jacobian over samples needs samples (nsamples > 0)")
+    W1, W2 = weights
+    J = sample_jacobian(problem.X, weights)
+    r = (W1 @ (W2 @ problem.X) - problem.Y).ravel(order="F")
+    d = np.linalg.lstsq(J, -r, rcond=numpy_rcond(rcond))[0]
+    return unpack(d, [W.shape for W in weights])
+
+
+def linearised_loss(S: np.ndarray, R: np.ndarray, weights, deltas) -> float:
+    """The Gauss-Newton model ||J d + r||^2 = tr(E S E^T) with E = R + dW1 W2 + W1 dW2."""
+    (W1, W2), (dW1, dW2) = weights, deltas
+    E = R + dW1 @ W2 + W1 @ dW2
+    return float(np.vdot(E @ S, E))
