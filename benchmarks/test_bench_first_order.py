@@ -16,11 +16,19 @@ from linnet.run import run
 SEEDS = range(5)
 
 
-@pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"seed{s}-numpy")
+BACKENDS = [pytest.param("numpy"), pytest.param("tensorflow", marks=pytest.mark.tensorflow)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"seed{s}")
 @pytest.mark.parametrize("spec", claims.POST_FIRST_ORDER)
-def test_plateau(benchmark, spec, seed):
-    """Non-diverging runs end above relative 1e-6 with a gradient far from zero."""
-    result = timed_run(benchmark, post_problem(seed), spec, claims.POST_STEPS, group=f"plateau {spec}")
+def test_plateau(benchmark, spec, seed, backend):
+    """Non-diverging runs end above relative 1e-6 with a gradient far from zero; gd at 1e-4 and
+    1e-3 diverge. On numpy, and on TensorFlow (the post's backend; its compiled loop)."""
+    if backend == "tensorflow":
+        pytest.importorskip("tensorflow")
+    result = timed_run(benchmark, post_problem(seed), spec, claims.POST_STEPS, group=f"plateau {spec}",
+                       rounds=2 if backend == "numpy" else 1, backend=backend)
     record(benchmark, result, divergence_step=result.divergence_step)
     claim = claims.check_plateau({spec: result})
     assert claim.holds, claim.numbers

@@ -13,7 +13,7 @@ import pytest
 
 import linnet
 from linnet import gauss_newton as gn
-from linnet.benchmarking import record
+from linnet.benchmarking import record, result_info
 
 SEEDS = range(20)
 
@@ -160,7 +160,9 @@ def test_post_faithful_floor(benchmark, rcond):
     spec = f"gauss-newton[step=0.2,jacobian=kron,rcond={rcond}]".replace(",rcond=default", "")
     result = benchmark.pedantic(linnet.run, args=(problem, spec, 200), rounds=1, iterations=1)
     metric = result.traces["post_metric"]
-    record(benchmark, result, floor_loss_min=result.losses[100:].min(), floor_loss_max=result.losses[100:].max(),
+    # the final loss of the post's cutoff is rounding noise: gate only the floor's order of magnitude
+    benchmark.extra_info.update(result_info(result))
+    record(benchmark, floor_loss_min=result.losses[100:].min(), floor_loss_max=result.losses[100:].max(),
            floor_metric_min=metric[100:].min(), floor_metric_max=metric[100:].max())
     if rcond == "machine":
         assert result.losses[100:].min() > 1e-12

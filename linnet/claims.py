@@ -19,7 +19,7 @@ import numpy as np
 from linnet.batched import gd_steps_to_target
 from linnet.losses import imbalance
 from linnet.problems import post_problem
-from linnet.run import run
+from linnet.run import run  # noqa: F401  (re-exported for benchmarks)
 
 #: the post's learning rates (its ``train_nets``) and budgets
 POST_GD_RATES = (1e-6, 1e-5, 1e-4, 1e-3)
@@ -28,6 +28,8 @@ POST_FIRST_ORDER = tuple(f"gd[lr={lr!r}]" for lr in POST_GD_RATES) + tuple(
     f"adam[lr={lr!r}]" for lr in POST_ADAM_RATES
 )
 POST_GAUSS_NEWTON = ("gauss-newton[step=0.05]", "gauss-newton[step=0.2]")
+#: iterations within which each reaches relative 1e-28 (None: its rate, 0.9025, is too slow to in 200)
+POST_GAUSS_NEWTON_WITHIN = {"gauss-newton[step=0.05]": None, "gauss-newton[step=0.2]": 200}
 #: the post's LM exactly: Kronecker Jacobian over samples, numpy's old lstsq cutoff
 POST_FAITHFUL_GAUSS_NEWTON = "gauss-newton[step=0.2,jacobian=kron,rcond=machine]"
 POST_STEPS = 3000
@@ -214,20 +216,30 @@ def contraction(result, low: float = 1e-24, high: float = 1e-4) -> float:
     return float(np.median(ratios)) if ratios.size else float("nan")
 
 
-def check_gauss_newton(result, step: float, iterations: int = POST_GN_STEPS) -> Claim:
-    """Claim 2: the post's Gauss-Newton step reaches the post's 1e-8 and in fact below 1e-28
-    relative within ``iterations``, contracting the loss by (1 - step)^2 per iteration (1%)."""
+def check_gauss_newton(result, step: float, within: int | None = POST_GN_STEPS) -> Claim:
+    """Claim 2: the post's Gauss-Newton step contracts the loss by (1 - step)^2 per iteration
+    (measured median within 1%) and, where ``within`` is given, reaches relative 1e-28 within that
+    many iterations. (At step 0.05 the contraction 0.9025 needs about 650 iterations to get from
+    the post's start to 1e-28, so the post's 200 show only the rate.)"""
     expected = (1 - step) ** 2
     measured = contraction(result)
-    below_post = result.steps_to(POST_LM_LEVEL)
     below_machine = result.steps_to(MACHINE_PRECISION_RELATIVE)
-    holds = (below_machine is not None and below_machine <= iterations
-             and abs(measured / expected - 1) <= 0.01)
-    return Claim("gauss-newton", f"{result.optimizer} reaches relative 1e-28 within {iterations} "
-                 f"iterations, contracting by (1 - step)^2 = {expected:g}", holds,
+    holds = abs(measured / expected - 1) <= 0.01
+    if within is not None:
+        holds = holds and below_machine is not None and below_machine <= within
+    statement = f"{result.optimizer} contracts the loss by (1 - step)^2 = {expected:g} per iteration"
+    if within is not None:
+        statement += f" and reaches relative 1e-28 within {within} iterations"
+    return Claim("gauss-newton", statement, holds,
                  {"contraction": measured, "expected_contraction": expected,
-                  "steps_to_1e-8": below_post, "steps_to_1e-28": below_machine,
+                  "steps_to_1e-8": result.steps_to(POST_LM_LEVEL), "steps_to_1e-28": below_machine,
+                  "steps_to_1e-20_absolute": _first_below(result.losses, 1e-20),
                   "final_relative_loss": result.relative_loss})
+
+
+def _first_below(values, level: float) -> int | None:
+    hit = np.flatnonzero(np.asarray(values) < level)
+    return int(hit[0]) if hit.size else None
 
 
 def check_samples(results: Mapping[int, object], compared=(1000, 10_000, 100_000, 0)) -> Claim:
@@ -287,16 +299,108 @@ def check_balanced(problem, post_result, balanced_result) -> Claim:
 
 
 def check_lm_floor(faithful, sane) -> Claim:
-    """Fact 7: the post's LM floor is an artefact. The post-faithful run (Kronecker Jacobian, old
-    lstsq cutoff) plots ``sum(r)**2`` (trace ``post_metric``): its floor, relative to ||Y||^2,
-    sits orders of magnitude above the true loss the sane solver reaches (below 1e-28)."""
+    """Fact 7: the post's LM floor is an artefact of its solver, not of the problem.
+
+    ``faithful`` is the post's step exactly (Kronecker Jacobian over samples, lstsq with numpy's
+    old cutoff rcond=-1), whose trace ``post_metric`` is the post's plotted ``sum(r)**2``; its last
+    20 iterations sit on a floor (relative to ||Y||^2) orders of magnitude above where ``sane``, the
+    same step solved with the current cutoff, goes: below 1e-28. The old cutoff keeps singular
+    values that are rounding noise, and their huge components blow up the rounding of Yhat - Y.
+    """
     y2 = faithful.problem["y_norm2"]
     metric = np.asarray(faithful.traces["post_metric"]) / y2
     faithful_floor = float(np.min(metric[-20:]))
+    faithful_loss_floor = float(np.min(faithful.relative_losses[-20:]))
     true_floor = sane.relative_loss
-    return Claim("lm-floor", "the post's LM floor near 1e-8 is its metric sum(r)**2 and old lstsq "
-                 "cutoff; the true loss keeps falling below 1e-28",
-                 true_floor < MACHINE_PRECISION_RELATIVE and faithful_floor > 1e3 * true_floor,
-                 {"post_metric_floor": faithful_floor,
-                  "faithful_true_relative_loss": faithful.relative_loss,
+    return Claim("lm-floor", "the post's LM floor is its solver's: with numpy's old lstsq cutoff the "
+                 "step stalls (in sum(r)**2 and in the true loss); with a sane cutoff it goes below 1e-28",
+                 true_floor < MACHINE_PRECISION_RELATIVE and faithful_floor > 1e3 * true_floor
+                 and faithful_loss_floor > 1e3 * true_floor,
+                 {"post_metric_floor": faithful_floor, "faithful_relative_loss_floor": faithful_loss_floor,
                   "sane_relative_loss": true_floor})
+
+
+# -- second-order methods compared, float32 -------------------------------------------------------
+
+#: the second-order methods compared in fact 8, and those that must succeed on every seed
+SECOND_ORDER = ("lm", "kfac[step=0.5]", "kfac[step=0.5,damping=adaptive]", "als", "closed-form",
+                "scipy[method=lm]", "scipy[method=trf]")
+SECOND_ORDER_RELIABLE = ("lm", "als", "closed-form", "scipy[method=lm]")
+SECOND_ORDER_TARGET = 1e-20
+SECOND_ORDER_STEPS = 200
+
+
+def second_order_runs(seeds: Iterable[int] = range(20), specs: Iterable[str] = SECOND_ORDER,
+                      steps: int = SECOND_ORDER_STEPS, target: float = SECOND_ORDER_TARGET) -> dict:
+    """Each spec on each post seed, stopping at relative ``target``: {spec: {seed: Result}}."""
+    seeds = list(seeds)
+    problems = {s: post_problem(s) for s in seeds}
+    return {spec: {s: run(problems[s], spec, steps, target=target) for s in seeds} for spec in specs}
+
+
+def check_second_order(runs: Mapping[str, Mapping[int, object]],
+                       reliable: Iterable[str] = SECOND_ORDER_RELIABLE,
+                       target: float = SECOND_ORDER_TARGET) -> Claim:
+    """Fact 8: iterations and time to relative ``target`` per method over seeds, success counts.
+
+    Holds when every method in ``reliable`` reaches the target on every seed; the others (K-FAC
+    undamped can fail) are reported, not hidden.
+    """
+    table = {}
+    for spec, by_seed in runs.items():
+        reached = {s: r.steps_to(target) for s, r in by_seed.items()}
+        ok = [n for n in reached.values() if n is not None]
+        table[spec] = {
+            "successes": len(ok), "seeds": len(reached),
+            "median_iterations": float(np.median(ok)) if ok else None,
+            "max_iterations": max(ok) if ok else None,
+            "median_seconds": float(np.median([r.seconds for r in by_seed.values()])),
+            "failed_seeds": [s for s, n in reached.items() if n is None],
+        }
+    reliable = [s for s in reliable if s in table]
+    holds = all(table[s]["successes"] == table[s]["seeds"] for s in reliable)
+    return Claim("second-order", f"second-order methods reach relative {target:g}: iterations, time "
+                 "and success counts over seeds", holds, table)
+
+
+#: float32 keeps about 7 digits: a float32 fit stalls near relative residual 1e-7 to 1e-6, i.e.
+#: relative loss between eps32^2 and FLOAT32_FLOOR_MAX (DESIGN.md, "Floors")
+FLOAT32_EPS = float(np.finfo(np.float32).eps)
+FLOAT32_FLOOR_MAX = 1e-10
+FLOAT32_SPECS = ("gd[lr=1e-05]", "adam[lr=0.01]", "gauss-newton[step=0.2]", "lm", "als")
+
+
+def float32_runs(seed: int = 0, specs: Iterable[str] = FLOAT32_SPECS) -> dict:
+    """Each spec in float64 and float32 on the post problem: {spec: {"float64": R, "float32": R}}.
+
+    First-order methods run the post's 3000 steps, second-order ones 200 iterations.
+    """
+    problem = post_problem(seed)
+    single = problem.astype(np.float32)
+    out = {}
+    for spec in specs:
+        steps = POST_STEPS if spec.split("[")[0] in ("gd", "adam", "momentum", "rmsprop") else POST_GN_STEPS
+        out[spec] = {"float64": run(problem, spec, steps), "float32": run(single, spec, steps)}
+    return out
+
+
+def check_float32(runs: Mapping[str, Mapping[str, object]]) -> Claim:
+    """Fact 9: where float32 stalls against float64.
+
+    A first-order run at the post's budget is far above both floors, so float32 ends where
+    float64 does (within 1e-3 relative); a method that reaches float64's floor (below 1e-20)
+    stalls in float32 between eps32^2 and FLOAT32_FLOOR_MAX.
+    """
+    numbers, holds = {}, True
+    for spec, pair in runs.items():
+        f64, f32 = pair["float64"], pair["float32"]
+        floor64 = float(np.nanmin(f64.relative_losses))
+        floor32 = float(np.nanmin(f32.relative_losses))
+        if floor64 < SECOND_ORDER_TARGET:
+            ok = FLOAT32_EPS**2 <= floor32 <= FLOAT32_FLOOR_MAX
+        else:
+            ok = abs(f32.relative_loss / f64.relative_loss - 1) < 1e-3
+        numbers[spec] = {"float64_floor": floor64, "float32_floor": floor32, "holds": ok}
+        holds &= ok
+    return Claim("float32", "float32 stalls near relative loss 1e-13 (residual ~eps32) where float64 "
+                 "reaches 1e-28; first-order runs end the same in both", holds, numbers)

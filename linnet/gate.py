@@ -12,7 +12,9 @@ round-off is amplified along 3000-step trajectories, so exact equality is not as
 * booleans and strings: equal;
 * integers (steps, divergence steps): within max(INT_ABS, INT_REL * |old|);
 * floats: within FLOAT_REL relative; two values both below ROUNDOFF in magnitude are both
-  "at round-off" (e.g. relative losses of 1e-29 and 3e-30) and count as equal.
+  "at round-off" (e.g. relative losses of 1e-29 and 3e-30) and count as equal;
+* figures named ``*floor*`` (where a run stalls on rounding noise: the post's LM floor, float32
+  floors) are the size of rounding errors, not a trajectory: within FLOOR_DECADES powers of ten.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ INT_ABS = 2
 INT_REL = 0.02
 FLOAT_REL = 1e-4
 ROUNDOFF = 1e-18
+FLOOR_DECADES = 1.0
 
 FORMAT = "linnet-baseline-1"
 
@@ -44,6 +47,8 @@ def compare_figure(name: str, old, new) -> str | None:
         old, new = float(old), float(new)
         if abs(old) < ROUNDOFF and abs(new) < ROUNDOFF:
             same = True
+        elif "floor" in name and old > 0 and new > 0:
+            same = abs(math.log10(new / old)) <= FLOOR_DECADES
         else:
             same = math.isclose(old, new, rel_tol=FLOAT_REL)
     return None if same else f"{name}: baseline {old!r}, now {new!r}"
@@ -83,8 +88,8 @@ def save(path, figures: dict, merge: bool = True) -> None:
     current = load(path) if merge and path.exists() else {}
     current.update(figures)
     text = json.dumps({"format": FORMAT,
-                       "tolerances": {"int_abs": INT_ABS, "int_rel": INT_REL,
-                                      "float_rel": FLOAT_REL, "roundoff": ROUNDOFF},
+                       "tolerances": {"int_abs": INT_ABS, "int_rel": INT_REL, "float_rel": FLOAT_REL,
+                                      "roundoff": ROUNDOFF, "floor_decades": FLOOR_DECADES},
                        "figures": dict(sorted(current.items()))}, indent=1, sort_keys=False)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:

@@ -29,6 +29,12 @@ def test_compare_figure(old, new, same):
     assert (gate.compare_figure("x", old, new) is None) == same
 
 
+def test_floor_figures_compare_in_decades():
+    assert gate.compare_figure("post_metric_floor", 3e-9, 2e-8) is None
+    assert gate.compare_figure("post_metric_floor", 3e-9, 5e-7) is not None
+    assert gate.compare_figure("relative_loss", 3e-9, 2e-8) is not None
+
+
 def test_compare_names_benchmark_figure_old_and_new():
     lines = gate.compare("test_a[seed0]", {"final_loss": 73.06, "steps": 3000},
                          {"final_loss": 80.0, "steps": 3000})

@@ -185,7 +185,7 @@ def test_post_figure_with_lm_plots_sum_r_squared(rep):
 
 # -- CLI, formats, atomic writes -----------------------------------------------------------------
 
-QUICK = ["--steps", "300", "--long-steps", "20000"]
+QUICK = ["--steps", "300", "--long-steps", "20000", "--fast-lm"]
 
 
 def test_cli_svg_and_refuses_to_overwrite(tmp_path, capsys):
