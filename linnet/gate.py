@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
+from linnet import files
 from linnet.errors import LinnetError
 
 INT_ABS = 2
@@ -83,19 +82,12 @@ def load(path) -> dict:
 
 
 def save(path, figures: dict, merge: bool = True) -> None:
-    """Write the baseline atomically (temporary file, then rename); merge into an existing one."""
+    """Write the baseline atomically (linnet.files); merge into an existing one."""
     path = Path(path)
     current = load(path) if merge and path.exists() else {}
     current.update(figures)
     text = json.dumps({"format": FORMAT,
                        "tolerances": {"int_abs": INT_ABS, "int_rel": INT_REL, "float_rel": FLOAT_REL,
                                       "roundoff": ROUNDOFF, "floor_decades": FLOOR_DECADES},
-                       "figures": dict(sorted(current.items()))}, indent=1, sort_keys=False)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+                       "figures": dict(sorted(current.items()))}, indent=1)
+    files.write_text(path, text + "\n", force=True)

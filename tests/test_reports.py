@@ -15,9 +15,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import linnet  # noqa: E402
-from linnet import claims, cli  # noqa: E402
+from linnet import claims, cli, files  # noqa: E402
 from linnet.errors import LinnetError  # noqa: E402
-from linnet.reports import figures, io, reproduce  # noqa: E402
+from linnet.reports import figures, reproduce  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -238,7 +238,7 @@ def test_cli_bad_input_exits_2(argv, capsys, tmp_path, monkeypatch):
 def test_out_is_a_file(tmp_path):
     (tmp_path / "f").write_text("")
     with pytest.raises(LinnetError, match="not a folder"):
-        io.make_folder(tmp_path / "f")
+        files.make_folder(tmp_path / "f")
 
 
 def test_write_atomic_leaves_nothing_on_failure(tmp_path):
@@ -247,17 +247,17 @@ def test_write_atomic_leaves_nothing_on_failure(tmp_path):
         raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError):
-        io.write_atomic(tmp_path / "a.png", broken)
+        files.write_atomic(tmp_path / "a.png", broken)
     assert os.listdir(tmp_path) == []
 
 
 def test_write_atomic_never_overwrites_without_force(tmp_path):
     path = tmp_path / "summary.json"
-    io.write_text(path, "first")
+    files.write_text(path, "first")
     with pytest.raises(LinnetError, match="exists"):
-        io.write_text(path, "second")
+        files.write_text(path, "second")
     assert path.read_text() == "first"
-    io.write_text(path, "third", force=True)
+    files.write_text(path, "third", force=True)
     assert path.read_text() == "third"
     assert os.listdir(tmp_path) == ["summary.json"]
 

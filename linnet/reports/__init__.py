@@ -1,5 +1,5 @@
 """Reports: the post's figure reproduced and corrected (``reproduce``), benchmark runs compared
-across commits and machines (``compare``), and atomic file writing (``io``).
+across commits and machines (``compare``).
 
 Both commands register with the CLI through :data:`linnet.cli.EXTRA_COMMANDS`.
 """

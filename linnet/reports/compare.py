@@ -26,8 +26,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from linnet import files
 from linnet.errors import LinnetError
-from linnet.reports import io
 
 DEFAULT_DIR = Path(".benchmarks")
 OUTPUTS = ("text", "markdown", "csv")
@@ -464,7 +464,7 @@ def cmd_compare(args) -> int:
         for w in warnings:
             print(w, file=sys.stderr)
     if args.out is not None:
-        io.write_text(args.out, text, force=args.force)
+        files.write_text(args.out, text, force=args.force)
         print(args.out)
     else:
         sys.stdout.write(text)

@@ -2,7 +2,7 @@
 
 Figures are built on :class:`matplotlib.figure.Figure` directly (no pyplot, so no global state
 and no GUI backend is involved); :func:`draw_all` returns them by name and the caller saves them
-(:func:`linnet.reports.io.save_figure`).
+(:func:`linnet.files.save_figure`).
 
 The post's two figures are drawn by :func:`_plot_nets`, a line-for-line port of the post's
 ``plot_nets``: seaborn's darkgrid style and deep palette (what the notebook ran with), figsize

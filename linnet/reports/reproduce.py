@@ -42,10 +42,9 @@ from pathlib import Path
 import numpy as np
 
 import linnet
-from linnet import claims
+from linnet import claims, files
 from linnet.errors import LinnetError
 from linnet.problems import post_problem
-from linnet.reports import io
 from linnet.run import BACKENDS, check_steps, run
 
 FORMATS = ("png", "svg", "pdf")
@@ -441,15 +440,15 @@ def write_report(rep: Reproduction, out, fmt: str = "png", force: bool = False) 
         raise LinnetError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out = Path(out)
     paths = output_paths(out, fmt)
-    io.check_writable(paths.values(), force)
-    io.make_folder(out)
+    files.check_writable(paths.values(), force)
+    files.make_folder(out)
     drawn = figures.draw_all(rep)
     for name, fig in drawn.items():
-        io.save_figure(fig, paths[name], force=force, **figures.save_options(fmt))
+        files.save_figure(fig, paths[name], force=force, **figures.save_options(fmt))
         figures.close(fig)
     summary = summarize(rep, files={name: paths[name].name for name in paths})
-    io.write_text(paths["summary.json"], json.dumps(summary, indent=2, allow_nan=False) + "\n", force=force)
-    io.write_text(paths["summary.md"], summary_markdown(summary), force=force)
+    files.write_text(paths["summary.json"], json.dumps(summary, indent=2, allow_nan=False) + "\n", force=force)
+    files.write_text(paths["summary.md"], summary_markdown(summary), force=force)
     return paths
 
 
@@ -459,7 +458,7 @@ def reproduce(out, seed: int = 0, backend: str = "numpy", fmt: str = "png", step
     """Run everything and write the report into ``out``; returns {name: path}."""
     if fmt not in FORMATS:
         raise LinnetError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    io.check_writable(output_paths(Path(out), fmt).values(), force)  # refuse before the runs
+    files.check_writable(output_paths(Path(out), fmt).values(), force)  # refuse before the runs
     rep = compute(seed, backend, steps, long_max_steps=long_max_steps, faithful_lm=faithful_lm,
                   progress=progress)
     return write_report(rep, out, fmt, force)
