@@ -27,6 +27,33 @@ MESSAGES = {
 }
 
 
+def stopped(status: int, steps: int, optimizer: str, backend: str, problem, losses, grad_norms, weights,
+            seconds: float, traces: dict | None = None, message: str | None = None) -> Result:
+    """The Result of a run loop that stopped with ``status`` after ``steps`` updates.
+
+    Every loop (numpy, TensorFlow, the scipy peer) builds its record here, so ``diverged`` and the
+    message mean the same everywhere.
+    """
+    if message is None:
+        message = MESSAGES[status]
+        if status == DIVERGED:
+            message = f"diverged: non-finite loss after {steps} updates"
+    return Result(
+        optimizer=optimizer,
+        backend=backend,
+        problem=problem.describe(),
+        losses=np.asarray(losses, dtype=float),
+        grad_norms=np.asarray(grad_norms, dtype=float),
+        weights=tuple(weights),
+        steps=int(steps),
+        diverged=status == DIVERGED,
+        status=status,
+        message=message,
+        seconds=seconds,
+        traces={k: np.asarray(v) for k, v in (traces or {}).items()},
+    )
+
+
 def _finite_or_none(x) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 

@@ -107,23 +107,8 @@ def _loop(problem, optimizer, steps, target, callback) -> Result:
             if is_done is not None and is_done(state):
                 status = results.CONVERGED  # evaluate the final point, then stop
     seconds = time.perf_counter() - start
-    message = results.MESSAGES[status]
-    if status == results.DIVERGED:
-        message = f"diverged: non-finite loss after {k} updates"
-    return Result(
-        optimizer=optimizer.spec,
-        backend="numpy",
-        problem=problem.describe(),
-        losses=losses[: k + 1],
-        grad_norms=grad_norms[: k + 1],
-        weights=tuple(weights),
-        steps=k,
-        diverged=status == results.DIVERGED,
-        status=status,
-        message=message,
-        seconds=seconds,
-        traces={key: np.asarray(v) for key, v in traces.items()},
-    )
+    return results.stopped(status, k, optimizer.spec, "numpy", problem, losses[: k + 1], grad_norms[: k + 1],
+                           weights, seconds, traces)
 
 
 def _driven(problem, optimizer, steps, target) -> Result:
@@ -136,19 +121,7 @@ def _driven(problem, optimizer, steps, target) -> Result:
     out = optimizer.drive(problem, steps, target)
     seconds = time.perf_counter() - start
     losses = np.asarray(out["losses"], dtype=float)
-    diverged = not math.isfinite(losses[-1])
-    status = results.DIVERGED if diverged else out["status"]
-    return Result(
-        optimizer=optimizer.spec,
-        backend="numpy",
-        problem=problem.describe(),
-        losses=losses,
-        grad_norms=np.asarray(out["grad_norms"], dtype=float),
-        weights=tuple(out["weights"]),
-        steps=int(out["steps"]),
-        diverged=diverged,
-        status=status,
-        message=out.get("message", results.MESSAGES[status]),
-        seconds=seconds,
-        traces={k: np.asarray(v) for k, v in out.get("traces", {}).items()},
-    )
+    status = results.DIVERGED if not math.isfinite(losses[-1]) else out["status"]
+    return results.stopped(status, out["steps"], optimizer.spec, "numpy", problem, losses, out["grad_norms"],
+                           out["weights"], seconds, out.get("traces"),
+                           None if status == results.DIVERGED else out.get("message"))

@@ -365,19 +365,4 @@ def run(problem, optimizer, steps: int, *, target: float | None = None, mode: st
             losses, norms, k, status = trainer.run_loop(steps, target_loss)
         seconds = time.perf_counter() - start
         weights = trainer.weights()
-    message = results.MESSAGES[status]
-    if status == results.DIVERGED:
-        message = f"diverged: non-finite loss after {k} updates"
-    return Result(
-        optimizer=optimizer.spec,
-        backend="tensorflow",
-        problem=problem.describe(),
-        losses=losses,
-        grad_norms=norms,
-        weights=weights,
-        steps=k,
-        diverged=status == results.DIVERGED,
-        status=status,
-        message=message,
-        seconds=seconds,
-    )
+    return results.stopped(status, k, optimizer.spec, "tensorflow", problem, losses, norms, weights, seconds)
