@@ -46,9 +46,11 @@ float32 arithmetic out of the numbers; both only where the environment does not 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -85,13 +87,41 @@ def configure_environment() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Point file descriptor 2 at /dev/null for the duration (restored on exit, errors included).
+
+    TensorFlow's C++ start-up messages ("All log messages before absl::InitializeLog() ...", the
+    CUDA probe of the GPU build on a machine without a GPU) are written to fd 2 before any log
+    level applies, so no environment variable silences them in TF 2.21. Python exceptions are
+    unaffected: they propagate and print after the descriptor is restored.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real stderr (embedded, some test runners)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _tensorflow():
     """Import TensorFlow and Keras 3 once, quietly; LinnetError naming the extra when missing."""
     global _modules
     if _modules is None:
         configure_environment()
         try:
-            import tensorflow as tf
+            with _native_stderr_silenced():
+                import tensorflow as tf
+
+                tf.config.list_physical_devices()  # the device probe logs natively too
         except ImportError as err:
             raise LinnetError(f"the tensorflow backend needs TensorFlow: {INSTALL_HINT} ({err})") from None
         try:
