@@ -48,6 +48,21 @@ def test_samples_dont_help(benchmark, seed):
     assert claim.holds, claim.numbers
 
 
+@pytest.mark.tensorflow
+def test_samples_dont_help_tensorflow(benchmark):
+    """Claim 3 on the post's backend, over the samples themselves (seed 0; 1e3, 1e4 samples and
+    the expected loss: the TensorFlow loss is O(nsamples) per step, so 1e5 is left to numpy)."""
+    pytest.importorskip("tensorflow")
+    benchmark.group = "samples"
+    nsamples = (1000, 10_000, 0)
+    results = benchmark.pedantic(claims.samples_runs, kwargs={"seed": 0, "nsamples": nsamples,
+                                                              "backend": "tensorflow"},
+                                 rounds=1, iterations=1)
+    claim = claims.check_samples(results, compared=nsamples)
+    record(benchmark, **{f"relative_loss_n{n}": r.relative_loss for n, r in results.items()})
+    assert claim.holds, claim.numbers
+
+
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"seed{s}-numpy")
 @pytest.mark.parametrize("spec", ["gd[lr=1e-05]", "adam[lr=0.01]"])
 def test_plateau_on_conditioned_family(benchmark, spec, seed):

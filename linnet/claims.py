@@ -115,7 +115,7 @@ def per_sample_lr(lr: float, nsamples: int, reference: int = 1000) -> float:
 
 def samples_runs(seed: int = 0, nsamples: Iterable[int] = (100, 1000, 10_000, 100_000, 0),
                  lr: float = 1e-5, steps: int = POST_STEPS, family_problem=post_problem,
-                 **problem_kwargs) -> dict:
+                 backend: str = "numpy", **problem_kwargs) -> dict:
     """GD at the same per-sample step on each sample size (0 = expected loss): {nsamples: Result}.
 
     The problems share W1, W2 and A (drawn before X), so only the samples differ.
@@ -123,7 +123,7 @@ def samples_runs(seed: int = 0, nsamples: Iterable[int] = (100, 1000, 10_000, 10
     out = {}
     for n in nsamples:
         problem = family_problem(seed=seed, nsamples=n, **problem_kwargs)
-        out[n] = run(problem, f"gd[lr={per_sample_lr(lr, n)!r}]", steps)
+        out[n] = run(problem, f"gd[lr={per_sample_lr(lr, n)!r}]", steps, backend=backend)
     return out
 
 
