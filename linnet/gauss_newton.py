@@ -134,6 +134,37 @@ def normal_equations(S: np.ndarray, weights, R: np.ndarray) -> tuple[np.ndarray,
     return JtJ, pack(RS @ W2.T, W1.T @ RS)
 
 
+def row_gram(C: np.ndarray, weights) -> np.ndarray:
+    """J J^T of the compressed Jacobian, (ydim k, ydim k), from Kronecker factors.
+
+    J J^T = (B^T B) kron I_ydim + (C^T C) kron (W1 W1^T) with B = W2 C (see :func:`spectrum`): it maps
+    vec(Z), Z (ydim, k), to vec(Z B^T B + W1 W1^T Z C^T C).
+    """
+    W1, W2 = weights
+    B = W2 @ C
+    ydim, k = W1.shape[0], C.shape[1]
+    # entry ((a, i), (b, j)) of the column-major vec layout = (C^T C)[a, b] (W1 W1^T)[i, j]
+    #                                                     + (B^T B)[a, b] [i == j]
+    gram = (C.T @ C)[:, None, :, None] * (W1 @ W1.T)[None, :, None, :]
+    diagonal = np.arange(ydim)
+    gram[:, diagonal, :, diagonal] += B.T @ B  # the identity factor: i == j only
+    return gram.reshape(k * ydim, k * ydim)
+
+
+def damped_step(C: np.ndarray, weights, r: np.ndarray, gram: np.ndarray, mu: float):
+    """The Levenberg-Marquardt step d = -(J^T J + mu I)^-1 J^T r, solved in J's row space.
+
+    By the push-through identity d = -J^T z with (J J^T + mu I) z = r, where ``gram`` = J J^T
+    (:func:`row_gram`) and r = vec(R C) (:func:`residual_vector`); J^T vec(Z) is
+    [vec(Z B^T); vec(W1^T Z C^T)] with Z = unvec(z) (ydim, k), B = W2 C. Returns (dW1, dW2, z);
+    ||J d + r|| = mu ||z||.
+    """
+    W1, W2 = weights
+    z = np.linalg.solve(gram + mu * np.eye(len(r), dtype=r.dtype), r)
+    Z = z.reshape(C.shape[1], W1.shape[0]).T  # unvec (column-major)
+    return -(Z @ (W2 @ C).T), -(W1.T @ Z @ C.T), z
+
+
 #: blocks whose Gram eigenvalues span more than 1 / GRAM_RATIO are decomposed by SVD instead
 GRAM_RATIO = 1e-6
 

@@ -67,6 +67,26 @@ def test_structured_step_is_min_norm_lstsq_solution(seed, ydim, wdim, xdim, nsam
     assert np.allclose(s, np.linalg.svd(Jc, compute_uv=False), rtol=1e-8, atol=1e-12 * s[0])
 
 
+@given(seed=st.integers(0, 2**16), ydim=dims, wdim=dims, xdim=dims, nsamples=st.integers(0, 12),
+       log_mu=st.floats(-6, 3))
+def test_damped_step_equals_dense_levenberg_marquardt(seed, ydim, wdim, xdim, nsamples, log_mu):
+    """The row-space LM step -J^T (J J^T + mu I)^-1 r equals -(J^T J + mu I)^-1 J^T r over samples."""
+    problem = _problem(seed, ydim, wdim, xdim, nsamples)
+    W = problem.weights
+    R = W[0] @ W[1] - problem.A
+    J, r = _dense(problem, W)
+    C = problem.S_factor
+    gram = gn.row_gram(C, W)
+    Jc = gn.jacobian(C, W)
+    assert np.allclose(gram, Jc @ Jc.T, atol=1e-13 * np.linalg.norm(Jc) ** 2)
+    mu = 10.0**log_mu * np.linalg.norm(J, 2) ** 2
+    expected = -np.linalg.solve(J.T @ J + mu * np.eye(J.shape[1]), J.T @ r)
+    d1, d2, z = gn.damped_step(C, W, gn.residual_vector(C, R), gram, mu)
+    assert _rel(gn.pack(d1, d2), expected) < 1e-7
+    # the model's residual ||J d + r|| is mu ||z||
+    assert np.linalg.norm(J @ expected + r) == pytest.approx(mu * np.linalg.norm(z), rel=1e-6, abs=1e-12)
+
+
 def test_kron_step_is_the_posts_step_and_equals_the_structured_one():
     problem = linnet.post_problem(3, nsamples=200)
     W = problem.weights
