@@ -7,6 +7,7 @@ from helpers import timed_run
 from linnet import claims
 from linnet.benchmarking import record, result_info
 from linnet.problems import conditioned_problem, post_problem
+from linnet.run import run
 from linnet.spec import parse
 
 SEEDS = range(5)
@@ -47,7 +48,7 @@ def test_post_lm_floor_is_an_artefact(benchmark, seed):
     problem = post_problem(seed)
     faithful = timed_run(benchmark, problem, claims.POST_FAITHFUL_GAUSS_NEWTON, FAITHFUL_STEPS,
                          rounds=1, group="post LM floor")
-    sane = claims.run(problem, "gauss-newton[step=0.2]", claims.POST_GN_STEPS)
+    sane = run(problem, "gauss-newton[step=0.2]", claims.POST_GN_STEPS)
     claim = claims.check_lm_floor(faithful, sane)
     benchmark.extra_info.update(result_info(faithful))
     record(benchmark, post_metric_floor=claim.numbers["post_metric_floor"],

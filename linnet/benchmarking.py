@@ -8,20 +8,10 @@ kappa) that the regression gate (:mod:`linnet.gate`) compares with the committed
 
 from __future__ import annotations
 
-import math
 import os
 import platform
 
-
-def _plain(x):
-    if x is None:
-        return None
-    if isinstance(x, bool):
-        return x
-    if isinstance(x, int):
-        return x
-    x = float(x)
-    return x if math.isfinite(x) else None
+from linnet.results import plain
 
 
 def result_info(result) -> dict:
@@ -35,13 +25,13 @@ def result_info(result) -> dict:
         "dims": [p["ydim"], p["wdim"], p["xdim"]],
         "nsamples": p["nsamples"],
         "init": p["init"],
-        "kappa": _plain(p["kappa"]),
+        "kappa": plain(p["kappa"]),
         "steps": result.steps,
         "diverged": result.diverged,
-        "initial_loss": _plain(result.initial_loss),
-        "final_loss": _plain(result.final_loss),
-        "relative_loss": _plain(result.relative_loss),
-        "grad_norm": _plain(result.grad_norm),
+        "initial_loss": plain(result.initial_loss),
+        "final_loss": plain(result.final_loss),
+        "relative_loss": plain(result.relative_loss),
+        "grad_norm": plain(result.grad_norm),
     }
 
 
@@ -58,11 +48,11 @@ def record(benchmark, result=None, **figures) -> dict:
         figures = {
             "steps": result.steps,
             "diverged": result.diverged,
-            "relative_loss": _plain(result.relative_loss),
+            "relative_loss": plain(result.relative_loss),
             **figures,
         }
     stored = info.setdefault("figures", {})
-    stored.update({k: _plain(v) for k, v in figures.items()})
+    stored.update({k: plain(v) for k, v in figures.items()})
     return stored
 
 

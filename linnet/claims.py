@@ -19,7 +19,8 @@ import numpy as np
 from linnet.batched import gd_steps_to_target
 from linnet.losses import imbalance
 from linnet.problems import post_problem
-from linnet.run import run  # noqa: F401  (re-exported for benchmarks)
+from linnet.results import plain
+from linnet.run import run
 
 #: the post's learning rates (its ``train_nets``) and budgets
 POST_GD_RATES = (1e-6, 1e-5, 1e-4, 1e-3)
@@ -70,22 +71,12 @@ class Claim:
 
     def __post_init__(self):
         object.__setattr__(self, "holds", bool(self.holds))
-        object.__setattr__(self, "numbers", _plain(self.numbers))
+        object.__setattr__(self, "numbers", plain(self.numbers))
 
     def to_dict(self) -> dict:
         return {"key": self.key, "statement": self.statement, "holds": self.holds,
                 "numbers": self.numbers}
 
-
-def _plain(x):
-    """numpy scalars and containers -> Python numbers, lists and str-keyed dicts (JSON-ready)."""
-    if isinstance(x, Mapping):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
 
 
 # -- runs -----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ fixed fields, so a record from any backend, benchmark or worker process reads th
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,8 +55,18 @@ def stopped(status: int, steps: int, optimizer: str, backend: str, problem, loss
     )
 
 
-def _finite_or_none(x) -> float | None:
-    return float(x) if x is not None and math.isfinite(x) else None
+def plain(x):
+    """Plain, JSON-ready data: numpy scalars and arrays become Python numbers and lists, mapping
+    keys become strings, and non-finite floats become None (JSON has no inf or nan)."""
+    if isinstance(x, Mapping):
+        return {str(k): plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [plain(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,14 +147,14 @@ class Result:
             "diverged": self.diverged,
             "status": self.status,
             "message": self.message,
-            "initial_loss": _finite_or_none(self.initial_loss),
-            "final_loss": _finite_or_none(self.final_loss),
-            "relative_loss": _finite_or_none(self.relative_loss),
-            "grad_norm": _finite_or_none(self.grad_norm),
+            "initial_loss": plain(self.initial_loss),
+            "final_loss": plain(self.final_loss),
+            "relative_loss": plain(self.relative_loss),
+            "grad_norm": plain(self.grad_norm),
             "seconds": self.seconds,
         }
         if history:
-            out["losses"] = [_finite_or_none(x) for x in self.losses]
-            out["grad_norms"] = [_finite_or_none(x) for x in self.grad_norms]
-            out["traces"] = {k: [_finite_or_none(x) for x in v] for k, v in self.traces.items()}
+            out["losses"] = [plain(x) for x in self.losses]
+            out["grad_norms"] = [plain(x) for x in self.grad_norms]
+            out["traces"] = {k: [plain(x) for x in v] for k, v in self.traces.items()}
         return out

@@ -349,12 +349,6 @@ def _trainer(optimizer, problem, mode) -> _Trainer:
     return trainer
 
 
-def clear_cache() -> None:
-    """Drop every traced configuration (their variables go with them)."""
-    with _cache_lock:
-        _cache.clear()
-
-
 def run(problem, optimizer, steps: int, *, target: float | None = None, mode: str = DEFAULT_MODE,
         callback=None, **options) -> Result:
     """Run a first-order optimizer on ``problem`` with TensorFlow; see the module docstring.
