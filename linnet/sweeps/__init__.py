@@ -13,8 +13,15 @@ process pool, dask), :mod:`~linnet.sweeps.store` (the Parquet folder, resume),
 performance profile), :mod:`~linnet.sweeps.commands` (the ``sweep`` and ``plot`` commands).
 """
 
-from linnet.sweeps.driver import run_sweep
-from linnet.sweeps.grid import Grid, grid_from_dict
-from linnet.sweeps.store import load
+import importlib
 
-__all__ = ["Grid", "grid_from_dict", "load", "run_sweep"]
+#: public names and their modules, imported on first use (pyarrow loads only when a sweep runs)
+_EXPORTS = {"Grid": "grid", "grid_from_dict": "grid", "load": "store", "run_sweep": "driver"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"linnet.sweeps.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'linnet.sweeps' has no attribute {name!r}")
