@@ -119,6 +119,19 @@ class Dask:
             self._cluster.close()
 
 
+def ordered_map(executor, fn, items) -> list:
+    """``[fn(x) for x in items]`` on ``executor``, in order: the injectable ``map`` of loops over
+    seeds or configurations. ``fn`` must be picklable (a module-level function) for the process
+    pool and dask. LinnetError if a task was lost."""
+    items = list(items)
+    out = {}
+    for i, result in executor.imap(fn, [(x,) for x in items]):
+        if isinstance(result, LostTask):
+            raise LinnetError(f"the task for {items[i]!r} was lost: {result.reason}")
+        out[i] = result
+    return [out[i] for i in range(len(items))]
+
+
 def make_executor(scheduler: str | None = None, workers: int | None = None, processes: bool = False):
     """The executor the command line asks for: ``--scheduler`` (dask), ``--processes`` (a local
     pool), or in-process."""

@@ -30,19 +30,42 @@ def _spans_decades(values) -> bool:
     return v.size > 1 and v.max() / v.min() >= 100
 
 
-def plot_metric(df, x: str, y: str, hue: str = "optimizer", ax=None):
-    """Median and quartile band of ``y`` against ``x``, one line per value of ``hue``; returns the axes."""
-    import matplotlib.pyplot as plt
-
+def _table(df, x: str, y: str, hue: str):
     for name in (x, y, hue):
         _column(df, name)
     data = df[[x, y, hue]].astype({y: float}).dropna(subset=[x])
     if data.empty:
         raise LinnetError("the sweep's table has no rows to plot")
+    return data
+
+
+def loglog_slopes(df, x: str, y: str, hue: str = "optimizer") -> dict:
+    """{hue value: least-squares slope of log10(median y) against log10(x)}, over the x values
+    whose median y is finite and positive (NaN where fewer than two are): the exponent p of
+    y ~ x^p, e.g. steps to a target against kappa."""
+    out = {}
+    for label, part in _table(df, x, y, hue).groupby(hue, sort=True):
+        med = part.groupby(x)[y].median()
+        med = med[(med > 0) & np.isfinite(med) & (med.index.to_numpy(dtype=float) > 0)]
+        out[str(label)] = (float(np.polyfit(np.log10(med.index.to_numpy(dtype=float)), np.log10(med.to_numpy()), 1)[0])
+                           if len(med) >= 2 else float("nan"))
+    return out
+
+
+def plot_metric(df, x: str, y: str, hue: str = "optimizer", ax=None):
+    """Median and quartile band of ``y`` against ``x``, one line per value of ``hue``, with the
+    fitted log-log slope in the legend where both axes are logarithmic; returns the axes."""
+    import matplotlib.pyplot as plt
+
+    data = _table(df, x, y, hue)
+    loglog = _spans_decades(data[x]) and _spans_decades(data[y])
+    slopes = loglog_slopes(df, x, y, hue) if loglog else {}
     ax = ax or plt.subplots(figsize=(6, 4))[1]
     for label, part in data.groupby(hue, sort=True):
         stats = part.groupby(x)[y].quantile([0.25, 0.5, 0.75]).unstack()
-        line, = ax.plot(stats.index, stats[0.5], marker="o", label=str(label))
+        slope = slopes.get(str(label), float("nan"))
+        text = f"{label} (slope {slope:.2f})" if np.isfinite(slope) else str(label)
+        line, = ax.plot(stats.index, stats[0.5], marker="o", label=text)
         ax.fill_between(stats.index, stats[0.25], stats[0.75], color=line.get_color(), alpha=0.2)
     if _spans_decades(data[x]):
         ax.set_xscale("log")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import platform
 import shutil
 import time
@@ -34,15 +33,14 @@ from linnet.sweeps.records import HISTORY_SCHEMA, SCHEMA
 
 
 def machine_info() -> dict:
-    """Where a sweep ran: host, platform, CPU count and library versions."""
-    import numpy
+    """Where a sweep ran: :func:`linnet.benchmarking.machine_info` plus host and versions."""
     import pandas
 
     import linnet
+    from linnet.benchmarking import machine_info as benchmark_machine
 
-    return {"host": platform.node(), "platform": platform.platform(), "python": platform.python_version(),
-            "cpus": os.cpu_count(), "linnet": linnet.__version__, "numpy": numpy.__version__,
-            "pyarrow": pa.__version__, "pandas": pandas.__version__}
+    return {**benchmark_machine(), "host": platform.node(), "platform": platform.platform(),
+            "linnet": linnet.__version__, "pyarrow": pa.__version__, "pandas": pandas.__version__}
 
 
 def _parts(folder: Path) -> list[Path]:
