@@ -211,11 +211,16 @@ def test_sweep_writes_one_parquet_row_per_member_and_resumes(tmp_path):
 
 
 def test_tasks_keep_batchable_members_together():
-    grid = Grid({"seed": list(range(10)), "nsamples": [0, 100]}, ("gd[lr=1e-05]", "gd[lr=2e-05]", "lm"), 100)
-    tasks = plan_tasks(grid.members(), workers=2)
+    grid = Grid({"seed": list(range(1000))}, ("gd[lr=1e-05]", "gd[lr=2e-05]"), 3000)
+    lm = Grid({"seed": list(range(8))}, ("lm",), 3000)
+    members = grid.members() + lm.members()
+    tasks = plan_tasks(members, workers=2)
     batched = [t for t in tasks if t[0]["optimizer"].startswith("gd")]
-    assert len(batched) == 2 and sum(map(len, batched)) == 40  # both step sizes, split over 2 workers
-    assert sorted(m["id"] for t in tasks for m in t) == sorted(m["id"] for m in grid.members())
+    # both step sizes in one program, one batch per worker; lm one by one, ~1 s (3 members) per task
+    assert [len(t) for t in batched] == [1000, 1000]
+    assert [len(t) for t in tasks if t[0]["optimizer"] == "lm"] == [3, 3, 2]
+    assert sorted(m["id"] for t in tasks for m in t) == sorted(m["id"] for m in members)
+    assert [len(t) for t in plan_tasks(members[:40], workers=2)] == [40]  # small: one task of >= 1 s
 
 
 # -- plots and the performance profile ------------------------------------------------------------

@@ -25,6 +25,9 @@ TASK_SECONDS = 1.0
 #: steps cost about ten first-order ones
 COST_BATCHED, COST_SINGLE, COST_SECOND_ORDER = 0.5e-6, 13e-6, 130e-6
 
+#: the most members in one batched task (the per-step overhead is amortised well before that)
+MAX_BATCH = 4096
+
 _SHAPE_KEYS = ("xdim", "wdim", "ydim", "depth", "widths", "dtype")
 
 
@@ -36,7 +39,8 @@ def _group_key(member: dict):
 
 
 def plan_tasks(members: list[dict], workers: int = 1, task_size: int | None = None) -> list[list[dict]]:
-    """Cut members into tasks: batchable groups into slices, the rest into runs of single members."""
+    """Cut members into tasks: each batchable group into one slice per worker (at least ~1 s each,
+    at most MAX_BATCH members); other members into runs of about 1 s, spread over the workers."""
     groups: dict = {}
     for m in members:
         key = _group_key(m)
@@ -47,7 +51,14 @@ def plan_tasks(members: list[dict], workers: int = 1, task_size: int | None = No
         steps = max(1, items[0][1]["steps"])
         cost = steps * (COST_BATCHED if batchable else
                         COST_SINGLE if parse(items[0][1]["optimizer"]).first_order else COST_SECOND_ORDER)
-        size = task_size or min(max(1, math.ceil(TASK_SECONDS / cost)), max(1, math.ceil(len(items) / workers)))
+        at_least = max(1, math.ceil(TASK_SECONDS / cost))  # members for about TASK_SECONDS
+        spread = max(1, math.ceil(len(items) / workers))  # members for one task per worker
+        if task_size:
+            size = task_size
+        elif batchable:  # larger batches amortise more: one batch per worker, of at most MAX_BATCH
+            size = min(MAX_BATCH, max(spread, at_least))
+        else:
+            size = min(at_least, spread)
         group = [m for _, m in items]
         tasks.extend(group[i:i + size] for i in range(0, len(group), size))
     return tasks
@@ -92,7 +103,8 @@ def run_sweep(grid: Grid, out: Path | str, *, executor=None, histories: bool = F
                     ran += len(rows)
                     failed += sum(r["error"] is not None for r in rows)
                 bar.update(len(tasks[i]))
-                bar.set_postfix(failed=failed, lost=lost, refresh=False)
+                bar.set_postfix(running=min(executor.workers, len(tasks) - n), failed=failed, lost=lost,
+                                refresh=False)
                 if on_task is not None:
                     on_task(n, len(tasks))
         finally:
