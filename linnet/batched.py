@@ -157,8 +157,14 @@ def run_first_order(problems, optimizer, steps: int, *, target: float | None = N
     weights = tuple(np.stack([p.weights[k] for p in problems]) for k in range(len(problems[0].weights)))
     y2 = np.array([p.y_norm2 for p in problems])
     lr = None if lrs is None else np.asarray(lrs, dtype=dtype).reshape(B, 1, 1)
-    stop_at = np.full(B, -np.inf) if target is None else target * y2
-    thresholds = {t: t * y2 for t in targets}
+    stop_at = np.full(B, -np.inf) if target is None else target * y2  # for the members in the arrays
+    # the recorded targets, most lenient first: a member reaches them in this order (a loss at or
+    # below one target is below every more lenient one), so one comparison per step with each
+    # member's next threshold finds them all; -inf after the last
+    levels = sorted(set(targets), reverse=True)
+    table = np.concatenate([np.outer(y2, levels), np.full((B, 1), -np.inf)], axis=1)  # (B, targets + 1)
+    level = np.zeros(B, dtype=np.int64)
+    next_at = table[:, 0].copy()  # for the members in the arrays
     out = BatchRun(status=np.full(B, results.COMPLETED), steps=np.zeros(B, dtype=np.int64),
                    initial_loss=np.zeros(B), final_loss=np.zeros(B), grad_norm=np.zeros(B), y_norm2=y2,
                    steps_to={t: np.full(B, -1, dtype=np.int64) for t in targets},
@@ -170,17 +176,21 @@ def run_first_order(problems, optimizer, steps: int, *, target: float | None = N
     with np.errstate(all="ignore"):  # overflow on the way to divergence is an outcome
         for k in range(steps + 1):
             ev = evaluate(A, S, weights)
-            loss = ev.loss.astype(np.float64)
+            loss = np.asarray(ev.loss, dtype=np.float64)
             if k == 0:
                 out.initial_loss[idx] = loss
             if history:
                 out.losses[k, idx] = loss
-            for t, thr in thresholds.items():
-                reached = out.steps_to[t]
-                new = (loss <= thr[idx]) & (reached[idx] < 0)
-                reached[idx[new]] = k
+            hit = loss <= next_at
+            if hit.any():
+                for j in np.flatnonzero(hit):
+                    m = idx[j]
+                    while loss[j] <= table[m, level[m]]:
+                        out.steps_to[levels[level[m]]][m] = k
+                        level[m] += 1
+                    next_at[j] = table[m, level[m]]
             finite = np.isfinite(loss)
-            stop = ~finite | (loss <= stop_at[idx]) | (k == steps)
+            stop = ~finite | (loss <= stop_at) | (k == steps)
             if stop.any():
                 where = idx[stop]
                 out.status[where] = np.where(~finite[stop], results.DIVERGED,
@@ -191,8 +201,8 @@ def run_first_order(problems, optimizer, steps: int, *, target: float | None = N
                 keep = ~stop
                 if not keep.any():
                     break
-                idx, A, S, y_keep = idx[keep], A[keep], S[keep], keep
-                weights = _take(weights, y_keep)
+                idx, A, S, stop_at, next_at = idx[keep], A[keep], S[keep], stop_at[keep], next_at[keep]
+                weights = _take(weights, keep)
                 ev = BatchEvaluation(loss[keep], _take(ev.grads, keep), ev.residual[keep])
                 state = _take(state, keep)
                 lr = None if lr is None else lr[keep]
