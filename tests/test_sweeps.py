@@ -39,6 +39,13 @@ def test_member_ids_are_stable_and_distinct():
     assert member_id({"seed": 0, "optimizer": "lm", "steps": 10, "target": None}) == "e661a6f6b1e00edd"
 
 
+def test_kappa_implies_the_conditioned_family():
+    grid = Grid({"seed": [0], "kappa": [10.0]}, ("lm",), 5)
+    assert grid.problem["family"] == ["conditioned"]
+    rows, _ = run_members(grid.members())
+    assert rows[0]["error"] is None and rows[0]["family"] == "conditioned"
+
+
 def test_grid_extends():
     small = Grid({"seed": [0, 1]}, ("gd[lr=1e-05]",), 10)
     assert Grid({"seed": [0, 1, 2]}, ("gd[lr=1e-05]", "lm"), 10).extends(small)

@@ -28,9 +28,10 @@ A grid file (TOML) holds the same keys. Re-running into the same --out runs only
 without a row.
 """
 
-#: command-line options that set grid keys: (flag, grid key, help)
+#: command-line options that set grid keys: (flag or flags, grid key, help)
 GRID_OPTIONS = (
-    ("--family", "family", "problem family: post, conditioned"),
+    (("--family", "--problem"), "family", "problem family: post, conditioned (default: conditioned where "
+                                          "--kappa is given, else post)"),
     ("--seeds", "seed", "RandomState seeds, e.g. 0-19"),
     ("--kappa", "kappa", "condition numbers (conditioned family)"),
     ("--cond", "cond", "the post's last-row scale (post family)"),
@@ -130,8 +131,8 @@ def register(subparsers) -> None:
                                           "and append one row per member to a Parquet table under --out.",
                               formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SWEEP_EXAMPLES)
     p.add_argument("--grid", metavar="FILE", help="a TOML grid file (options given here override its keys)")
-    for flag, key, text in GRID_OPTIONS:
-        p.add_argument(flag, dest=key, metavar="VALUES", help=text)
+    for flags, key, text in GRID_OPTIONS:
+        p.add_argument(*((flags,) if isinstance(flags, str) else flags), dest=key, metavar="VALUES", help=text)
     p.add_argument("--optimizer", action="append", metavar="SPEC", help="optimizer spec; repeat for several")
     p.add_argument("--steps", type=int, default=None, help="most updates per member (default: 3000)")
     p.add_argument("--target", type=float, default=None, help="stop each member at this relative loss")

@@ -66,7 +66,8 @@ class Grid:
     """A sweep's grid.
 
     Attributes:
-        problem: {parameter: list of values}, parameters from :data:`PROBLEM_KEYS`.
+        problem: {parameter: list of values}, parameters from :data:`PROBLEM_KEYS`; a grid
+            with ``kappa`` or ``rank`` and no ``family`` is of the conditioned family.
         optimizers: canonical optimizer specs.
         steps: the most updates per member.
         target: stop each member at this relative loss (None: run all steps).
@@ -91,6 +92,8 @@ class Grid:
             if not values:
                 raise LinnetError(f"grid key {key!r} has no values")
             problem[key] = list(dict.fromkeys(_check_value(key, v) for v in values))
+        if "family" not in problem and ("kappa" in problem or "rank" in problem):
+            problem = {"family": ["conditioned"], **problem}  # kappa and rank belong to that family
         if not self.optimizers:
             raise LinnetError("a grid needs at least one optimizer")
         specs = tuple(dict.fromkeys(parse(s).spec for s in self.optimizers))
