@@ -28,6 +28,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?inf$", re.IGNORECASE)
 
 
 def _one(key: str, text: str):
@@ -40,10 +41,7 @@ def _one(key: str, text: str):
             return tuple(int(w) for w in text.split("x"))
         except ValueError:
             raise LinnetError(f"grid key {key!r}: expected widths such as 6x6, got {text!r}") from None
-    try:
-        value = float(text)
-    except ValueError:
-        raise LinnetError(f"grid key {key!r}: expected a number, got {text!r}") from None
+    value = float(text) if _NUMBER.match(text) else math.nan
     if math.isnan(value):
         raise LinnetError(f"grid key {key!r}: expected a number, got {text!r}")
     if kind is int:
