@@ -16,6 +16,7 @@ from linnet.errors import LinnetError
 from linnet.problems import FAMILIES, INITS, POST_COND, POST_DIMS, POST_NSAMPLES, make_problem
 from linnet.reports import register as register_reports
 from linnet.run import BACKENDS, run
+from linnet.sweeps.commands import register as register_sweeps
 
 EXIT_USAGE = 2
 
@@ -180,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: functions ``register(subparsers)`` adding further commands (reports register theirs here)
-EXTRA_COMMANDS: list = [register_reports]
+EXTRA_COMMANDS: list = [register_reports, register_sweeps]
 
 
 def main(argv=None) -> int:

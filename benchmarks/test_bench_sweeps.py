@@ -1,0 +1,98 @@
+"""Sweeps: batched against member-by-member, and dask with 2 workers against 1.
+
+The quick benchmarks time the batched program on all members and the member-by-member loop on a
+subset, scaled to all members (stated in extra_info); the ratio is recorded, and asserted only
+loosely. Machine-independent figures (steps, relative losses) go to the regression gate.
+"""
+
+import time
+
+import numpy as np
+import pytest
+
+from linnet.batched import run_first_order
+from linnet.benchmarking import record
+from linnet.problems import post_problem
+from linnet.run import run
+
+GD = "gd[lr=1e-05]"
+#: members timed one by one, scaled to the batch (a full member-by-member loop of 1000 runs is ~40 s)
+SUBSET = 20
+
+
+def _per_member_seconds(problems, spec, steps, target=None):
+    start = time.perf_counter()
+    results = [run(p, spec, steps, target=target) for p in problems]
+    return (time.perf_counter() - start) / len(problems), results
+
+
+def test_batched_1000_members(benchmark):
+    """1000 members (seeds 0-999, gd[lr=1e-05], 3000 steps, the post's problem) as one program,
+    against member-by-member (20 members timed, scaled to 1000). Issue target: >= 20x, goal < 1 s.
+    Measured on the 2-core machine: 1.4-1.7 s batched, 38 ms per member one by one, 23-28x."""
+    benchmark.group = "sweeps"
+    problems = [post_problem(s) for s in range(1000)]
+    out = benchmark.pedantic(run_first_order, args=(problems, GD, 3000), rounds=1, iterations=1)
+    single, results = _per_member_seconds(problems[:SUBSET], GD, 3000)
+    relative = out.final_loss / out.y_norm2
+    for i, r in enumerate(results):  # the batch equals the single runs it was timed against
+        assert abs(out.final_loss[i] - r.final_loss) <= 1e-12 * r.final_loss
+    ratio = single * len(problems) / out.seconds
+    benchmark.extra_info.update(batched_seconds=out.seconds, single_seconds_per_member=single,
+                                single_seconds_scaled=single * len(problems), members_timed_singly=SUBSET,
+                                ratio_single_over_batched=ratio)
+    record(benchmark, median_relative_loss=float(np.median(relative)), max_relative_loss=float(relative.max()),
+           diverged=int(out.diverged.sum()))
+    assert ratio >= 8, ratio  # loose: measured 23-28x; a shared, noisy machine must not fail it
+
+
+@pytest.mark.slow
+def test_batched_gd_to_1e12_seeds_0_19(benchmark):
+    """GD to relative 1e-12 on seeds 0-19 (up to ~1.94 million steps) in one batched program,
+    against the sum of the single runs, estimated as the single-run cost per step (100k steps of
+    seeds 0-2) times the members' total steps: running them all one by one takes minutes."""
+    benchmark.group = "sweeps"
+    problems = [post_problem(s) for s in range(20)]
+    out = benchmark.pedantic(run_first_order, args=(problems, GD, 2_500_000),
+                             kwargs={"target": 1e-12, "targets": (1e-12,)}, rounds=1, iterations=1)
+    timed, steps = 3, 100_000  # the single-run cost per step, from 100k steps of seeds 0-2
+    start = time.perf_counter()
+    for p in problems[:timed]:
+        run(p, GD, steps)
+    per_step = (time.perf_counter() - start) / (timed * steps)
+    single_total = per_step * int(out.steps.sum())
+    benchmark.extra_info.update(batched_seconds=out.seconds, single_seconds_scaled=single_total,
+                                ratio_single_over_batched=single_total / out.seconds)
+    record(benchmark, **{f"steps_to_1e-12_seed{s}": int(n) for s, n in enumerate(out.steps_to[1e-12])})
+
+
+def _dask_sweep(tmp_path, workers, grid):
+    from linnet.sweeps import run_sweep
+    from linnet.sweeps.executors import Dask
+
+    executor = Dask("local", workers)  # started before the clock
+    start = time.perf_counter()
+    summary = run_sweep(grid, tmp_path / f"w{workers}", executor=executor, progress=False, task_size=1)
+    return time.perf_counter() - start, summary
+
+
+@pytest.mark.slow
+def test_dask_two_workers_against_one(benchmark, tmp_path):
+    """A CPU-bound sweep (40 members of 3000 Adam steps, one member per task) on a LocalCluster of
+    2 workers against 1, cluster start-up excluded; issue target >= 1.6x on 2 cores. Also the
+    per-member overhead of the dask path against in-process, from the same sweep."""
+    pytest.importorskip("dask.distributed")
+    from linnet.sweeps import Grid, run_sweep
+
+    benchmark.group = "sweeps"
+    grid = Grid({"seed": list(range(40))}, ("adam[lr=0.01]",), 3000)
+    one, _ = _dask_sweep(tmp_path, 1, grid)
+    two, summary = benchmark.pedantic(_dask_sweep, args=(tmp_path, 2, grid), rounds=1, iterations=1)
+    start = time.perf_counter()
+    run_sweep(grid, tmp_path / "inprocess", progress=False, task_size=1)
+    inprocess = time.perf_counter() - start
+    benchmark.extra_info.update(one_worker_seconds=one, two_workers_seconds=two, speedup=one / two,
+                                in_process_seconds=inprocess,
+                                dask_overhead_per_member_seconds=(one - inprocess) / 40)
+    assert summary["ran"] == 40
+    assert one / two >= 1.2, one / two  # loose: see the report for the measured ratio

@@ -1,0 +1,124 @@
+"""Running members: batched where they can be, one by one where not; one row per member.
+
+A task is a list of member descriptions (plain dicts, see :mod:`linnet.sweeps.grid`); the worker
+builds each member's problem with :func:`linnet.problems.make_problem`, groups members whose
+layers have equal shapes and whose first-order optimizer differs at most in ``lr``, runs each
+group as one array program (:func:`linnet.batched.run_first_order`) and every other member with
+:func:`linnet.run`. A member that raises becomes a failed row; the others go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from linnet import batched, results
+from linnet.problems import make_problem
+from linnet.run import run
+from linnet.spec import parse
+from linnet.sweeps import records
+from linnet.sweeps.grid import RECORD_TARGETS
+
+_NOT_PROBLEM = ("id", "family", "dtype", "optimizer", "steps", "target")
+
+
+def build_problem(member: dict):
+    """The member's problem: ``make_problem(family, **parameters)``, cast to its dtype."""
+    params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in member.items() if k not in _NOT_PROBLEM}
+    try:
+        problem = make_problem(member.get("family", "post"), **params)
+    except TypeError as err:  # a parameter this family's constructor does not take
+        raise ValueError(f"family {member.get('family', 'post')!r} takes no such parameter: {err}") from None
+    dtype = member.get("dtype", "float64")
+    return problem if dtype == "float64" else problem.astype(dtype)
+
+
+def batch_family(optimizer) -> str | None:
+    """The spec an optimizer shares with every one it can batch with (first-order: all but ``lr``);
+    None where it cannot run batched."""
+    if not getattr(optimizer, "first_order", False):
+        return None
+    return (dataclasses.replace(optimizer, lr=1.0) if hasattr(optimizer, "lr") else optimizer).spec
+
+
+def batch_key(problem, optimizer):
+    """Members with equal keys run as one batch; None where the optimizer cannot batch."""
+    family = batch_family(optimizer)
+    if family is None:
+        return None
+    return (family, tuple(w.shape for w in problem.weights), problem.S.shape, str(problem.dtype))
+
+
+def _one(member, problem, histories):
+    result = run(problem, member["optimizer"], member["steps"], target=member.get("target"))
+    history = {"id": member["id"], "losses": [float(x) for x in result.losses]} if histories else None
+    return records.from_result(member, result), history
+
+
+def _batch(members, problems, histories):
+    optimizers = [parse(m["optimizer"]) for m in members]
+    lrs = [o.lr for o in optimizers] if hasattr(optimizers[0], "lr") else None
+    out = batched.run_first_order(problems, optimizers[0], members[0]["steps"], target=members[0].get("target"),
+                                  lrs=lrs, targets=RECORD_TARGETS, history=histories)
+    rows, hist = [], []
+    for i, member in enumerate(members):
+        steps_to = {t: (int(v[i]) if v[i] >= 0 else None) for t, v in out.steps_to.items()}
+        rows.append(records.run_record(
+            member, status=out.status[i], message=_message(out.status[i], out.steps[i]), steps=out.steps[i],
+            initial_loss=out.initial_loss[i], final_loss=out.final_loss[i], y_norm2=out.y_norm2[i],
+            grad_norm=out.grad_norm[i], steps_to=steps_to, seconds=out.seconds / len(members), batched=True))
+        if histories:
+            hist.append({"id": member["id"], "losses": out.history(i).tolist()})
+    return rows, hist
+
+
+def _message(status, steps) -> str:
+    if status == results.DIVERGED:
+        return f"diverged: non-finite loss after {int(steps)} updates"
+    return results.MESSAGES[int(status)]
+
+
+def run_members(members: list[dict], histories: bool = False) -> tuple[list[dict], list[dict]]:
+    """Run every member; return (rows, history rows) in the members' order.
+
+    Members sharing a step limit, target and :func:`batch_key` run as one batch; the rest, and
+    every member of a batch that raised, run one by one.
+    """
+    rows: dict[str, dict] = {}
+    hist: dict[str, dict] = {}
+    groups: dict = {}
+    singles = []
+    for member in members:
+        try:
+            problem = build_problem(member)
+            key = batch_key(problem, parse(member["optimizer"]))
+        except Exception as err:  # noqa: BLE001  (a member that raises is a failed row)
+            rows[member["id"]] = records.failed(member, err)
+            continue
+        if key is None:
+            singles.append((member, problem))
+        else:
+            groups.setdefault((key, member["steps"], member.get("target")), []).append((member, problem))
+    for group in groups.values():
+        if len(group) == 1:
+            singles.extend(group)
+            continue
+        try:
+            got, got_hist = _batch([m for m, _ in group], [p for _, p in group], histories)
+        except Exception:  # noqa: BLE001  (fall back to one by one, where each failure is recorded)
+            singles.extend(group)
+            continue
+        rows.update((r["id"], r) for r in got)
+        hist.update((h["id"], h) for h in got_hist)
+    for member, problem in singles:
+        start = time.perf_counter()
+        try:
+            row, h = _one(member, problem, histories)
+        except Exception as err:  # noqa: BLE001
+            row, h = records.failed(member, err), None
+            row["seconds"] = time.perf_counter() - start
+        rows[member["id"]] = row
+        if h is not None:
+            hist[member["id"]] = h
+    order = [m["id"] for m in members]
+    return [rows[i] for i in order], [hist[i] for i in order if i in hist]
