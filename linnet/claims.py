@@ -298,7 +298,7 @@ def check_lm_floor(faithful, sane) -> Claim:
     same step solved with the current cutoff, goes: below 1e-28. The old cutoff keeps singular
     values that are rounding noise, and their huge components blow up the rounding of Yhat - Y.
     """
-    y2 = faithful.problem["y_norm2"]
+    y2 = faithful.problem_info["y_norm2"]
     metric = np.asarray(faithful.traces["post_metric"]) / y2
     faithful_floor = float(np.min(metric[-20:]))
     faithful_loss_floor = float(np.min(faithful.relative_losses[-20:]))

@@ -57,11 +57,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from linnet import results
+from linnet import results, stopping
 from linnet.errors import LinnetError
 from linnet.optimizers.first_order import GD, Adam, Momentum, RMSprop
 from linnet.results import Result
-from linnet.run import check_steps, check_target
+from linnet.validation import check_steps, check_target
 
 MODES = ("per-step", "compiled", "xla")
 DEFAULT_MODE = "compiled"
@@ -147,8 +147,8 @@ def _tensorflow():
 
 def check_optimizer(optimizer) -> None:
     """LinnetError unless this backend runs ``optimizer`` (gd, momentum, adam, rmsprop)."""
-    name = getattr(optimizer, "name", None)
-    if not isinstance(optimizer, SUPPORTED.get(name, ())):
+    backends = getattr(type(optimizer), "backends", ())
+    if "tensorflow" not in backends or not isinstance(optimizer, SUPPORTED.get(optimizer.name, ())):
         spec = getattr(optimizer, "spec", repr(optimizer))
         raise LinnetError(f"{spec} is available on the numpy backend only; "
                           f"the tensorflow backend runs {', '.join(SUPPORTED)}")
@@ -295,23 +295,17 @@ class _Trainer:
         target_t = tf.constant(target_loss, self.dtype)
         losses = np.empty(steps + 1)
         norms = np.empty(steps + 1)
-        status = results.COMPLETED
         step = self.step
         for k in range(steps + 1):
             loss_t, norm_t = step(yes if k < steps and callback is None else no, target_t)
             loss = losses[k] = float(loss_t)
             norms[k] = float(norm_t)
-            if not math.isfinite(loss):
-                status = results.DIVERGED
-                break
-            if k == steps:
-                break
-            if loss <= target_loss:
-                status = results.TARGET_REACHED
+            status = stopping.decide(k, steps, loss, target_loss)
+            if status is not None:
                 break
             if callback is not None:
                 if callback(k, self.weights(), loss):
-                    status = results.STOPPED_BY_CALLBACK
+                    status = stopping.STOPPED_BY_CALLBACK
                     break
                 step(yes, target_t)  # the same point again (deterministic), now with the update
         return losses[: k + 1], norms[: k + 1], k, status
@@ -322,12 +316,8 @@ class _Trainer:
         k = int(k)
         losses = losses.numpy()[: k + 1].astype(np.float64)
         norms = norms.numpy()[: k + 1].astype(np.float64)
-        if not math.isfinite(losses[k]):
-            status = results.DIVERGED
-        elif k == steps:
-            status = results.COMPLETED
-        else:
-            status = results.TARGET_REACHED
+        # the graph stopped on the same tests; the shared rule names which one
+        status = stopping.decide(k, steps, float(losses[k]), target_loss)
         return losses, norms, k, status
 
     def weights(self) -> tuple:
