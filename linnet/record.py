@@ -39,8 +39,8 @@ Keys (name, type: meaning):
 ``seconds``               float         wall time of the loop
 ========================  ============  ==============================================================
 
-With ``history=True`` three more keys hold the per-step ``losses`` and ``grad_norms`` (lists) and
-``traces`` (a dict of lists). The same table is in docs/design.md ("The run record").
+With ``history=True`` three more keys hold the histories: per-step ``losses`` and ``grad_norms``
+(lists) and the optimizer's ``traces`` (a dict of lists). The same table is in docs/design.md ("The run record").
 """
 
 from __future__ import annotations

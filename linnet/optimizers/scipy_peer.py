@@ -89,6 +89,11 @@ class ScipyLeastSquares(Optimizer):
             return np.vstack([J, np.zeros((pad, n))]) if pad else J
 
         theta0 = gn.pack(*problem.weights)
+        with np.errstate(all="ignore"):
+            start = evaluate(problem, problem.weights)
+        if not np.isfinite(start.loss):  # scipy refuses a non-finite start: a run diverged at step 0
+            return {"losses": [start.loss], "grad_norms": [start.grad_norm], "weights": problem.weights,
+                    "steps": 0, "status": stopping.DIVERGED}
         eps = np.finfo(np.float64).eps
         status, message = stopping.CONVERGED, None
         try:
@@ -106,7 +111,8 @@ class ScipyLeastSquares(Optimizer):
         return {
             "losses": [e.loss for e in evaluations],
             "grad_norms": [e.grad_norm for e in evaluations],
-            "weights": gn.unpack(points[-1], shapes),
+            # scipy works in float64; the layers come back in the problem's dtype
+            "weights": tuple(W.astype(problem.dtype) for W in gn.unpack(points[-1], shapes)),
             "steps": len(points) - 1,
             "status": status,
             "message": message or stopping.MESSAGES[status],

@@ -100,7 +100,7 @@ class GaussNewton(Optimizer):
         if state.xsum is None:
             return {}
         R = weights[0] @ weights[1] - problem.A
-        return {"post_metric": float(np.sum(R @ state.xsum)) ** 2}
+        return {"post_metric": float(np.sum(R @ state.xsum) ** 2)}  # numpy: overflow gives inf
 
 
 # -- Levenberg-Marquardt ----------------------------------------------------------------------
