@@ -37,8 +37,9 @@ def test_claims_hold_on_conditioned_family(benchmark, seed):
     assert claim.holds, claim.numbers
 
 
-#: enough iterations of the post's LM for its floor to show (it sets in near iteration 50)
-FAITHFUL_STEPS = 80
+#: enough iterations of the post's LM for its floor to show on seed 0 (it sets in after iteration
+#: 60 and settles by 100; see claims.LM_FLOOR_DESCENT)
+FAITHFUL_STEPS = 120
 
 
 @pytest.mark.parametrize("seed", [0], ids=lambda s: f"seed{s}-numpy")

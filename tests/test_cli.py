@@ -1,4 +1,4 @@
-"""The command line: the JSON contract of DESIGN.md and one-line errors with exit status 2."""
+"""The command line: the run record of docs/design.md ("The run record") and one-line errors with exit status 2."""
 
 import json
 import subprocess

@@ -45,7 +45,7 @@ from linnet.claims.constants import (
 )
 from linnet.claims.measures import contraction, gauss_newton_curvature, imbalance_drift
 from linnet.claims.method_checks import (
-    LM_FLOOR_FLATNESS,
+    LM_FLOOR_DESCENT,
     LM_FLOOR_GAP,
     LM_FLOOR_WINDOW,
     check_float32,
@@ -86,7 +86,7 @@ __all__ = [
     "FLOAT32_FLOOR_MAX",
     "FLOAT32_SPECS",
     "IMBALANCE_DRIFT",
-    "LM_FLOOR_FLATNESS",
+    "LM_FLOOR_DESCENT",
     "LM_FLOOR_GAP",
     "LM_FLOOR_WINDOW",
     "MACHINE_PRECISION_RELATIVE",

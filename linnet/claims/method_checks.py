@@ -25,12 +25,17 @@ from linnet.claims.measures import contraction, first_below
 
 #: claim 7: the window (last iterations) over which the faithful run must sit on its floor
 LM_FLOOR_WINDOW = 20
-#: claim 7: the faithful run's relative loss (a sawtooth between about 5e-11 and 2e-9 once on its
-#: floor) moves by at most this factor (max / min) over the window. Measured at 80 iterations with
-#: one BLAS thread: 38 (seed 0) and 152 (seed 1); margin 3.3x. The sane step falls 4810x over the
-#: same 20 iterations ((1 - 0.2)^40), which this bound rejects with a 9.6x margin.
-LM_FLOOR_FLATNESS = 500.0
-#: claim 7: the faithful floor lies at least this factor above the sane run at the same budget
+#: claim 7: once on its floor the faithful run's relative loss is a sawtooth (rounding noise, e.g.
+#: between 5e-11 and 2e-9 on seed 0), so "flat" is measured on the window minima: the minimum over
+#: the window before the last, over the minimum over the last window, is at most LM_FLOOR_DESCENT.
+#: Measured at 120 iterations with one BLAS thread: 0.78 (seed 0) and 3.4 (seed 1); margin 8.8x.
+#: The sane step descends 7520x between the same windows ((1 - 0.2)^40), 250x beyond the bound.
+#: (At 80 iterations seed 0 is still settling: 22 with one BLAS thread, 40 with two; seeds 2-6
+#: reach the floor later than 80 iterations, seed 2 later than 120.)
+LM_FLOOR_DESCENT = 30.0
+#: claim 7: the faithful floor lies at least this factor above the sane run at the same budget.
+#: Measured at 120 iterations: 1.3e7 to 4.1e10 (seeds 0-2, the loss), 8e10 (seed 0, sum(r)**2); at
+#: 80 iterations with two BLAS threads the sum(r)**2 gap on seed 0 is only 159, hence 120.
 LM_FLOOR_GAP = 1e3
 
 
@@ -61,9 +66,10 @@ def check_lm_floor(faithful, sane) -> Claim:
     ``faithful`` is the post's step exactly (Kronecker Jacobian over samples, lstsq with numpy's
     old cutoff rcond=-1), whose trace ``post_metric`` is the post's plotted ``sum(r)**2``;
     ``sane`` is the same step solved with the current cutoff, run for the SAME number of
-    iterations. Asserted: the budgets are equal; over the last LM_FLOOR_WINDOW iterations the
-    faithful run's relative loss is flat (max / min <= LM_FLOOR_FLATNESS) and, like its
-    ``post_metric``, at least LM_FLOOR_GAP above the sane run's. The old cutoff keeps singular
+    iterations. Asserted: the budgets are equal; the faithful run's relative loss no longer
+    descends (its minimum over the last LM_FLOOR_WINDOW iterations is at most LM_FLOOR_DESCENT
+    below that over the window before) and, like its ``post_metric``, lies at least LM_FLOOR_GAP
+    above the sane run's. The old cutoff keeps singular
     values that are rounding noise, and their huge components blow up the rounding of Yhat - Y.
     The floor's level is rounding noise (it moves 30x with the BLAS thread count), so it is a
     band, not a figure.
@@ -71,19 +77,20 @@ def check_lm_floor(faithful, sane) -> Claim:
     y2 = faithful.problem_info["y_norm2"]
     window = LM_FLOOR_WINDOW
     metric = np.asarray(faithful.traces.get("post_metric", [np.nan]), dtype=float) / y2
-    faithful_rel = faithful.relative_losses[-window:]
+    rel = faithful.relative_losses
     metric_floor = float(np.min(metric[-window:]))
-    loss_floor = float(np.min(faithful_rel))
-    flatness = float(np.max(faithful_rel) / loss_floor) if loss_floor > 0 else float("inf")
+    loss_floor = float(np.min(rel[-window:]))
+    enough = len(rel) > 2 * window
+    descent = float(np.min(rel[-2 * window:-window]) / loss_floor) if enough and loss_floor > 0 else float("inf")
     sane_rel = sane.relative_loss
-    equal = faithful.steps == sane.steps and len(faithful.losses) > window
-    holds = (equal and sane_rel is not None and np.isfinite(flatness) and flatness <= LM_FLOOR_FLATNESS
+    equal = faithful.steps == sane.steps
+    holds = (equal and enough and sane_rel is not None and descent <= LM_FLOOR_DESCENT
              and metric_floor > LM_FLOOR_GAP * sane_rel and loss_floor > LM_FLOOR_GAP * sane_rel)
-    return Claim("lm-floor", f"at equal budgets, the post's LM (numpy's old lstsq cutoff) sits on a floor, flat "
-                 f"within {LM_FLOOR_FLATNESS:g}x over its last {window} iterations and >= {LM_FLOOR_GAP:g}x above "
-                 "the same step with a sane cutoff", holds,
+    return Claim("lm-floor", "at equal budgets, the post's LM (numpy's old lstsq cutoff) sits on a floor "
+                 f"(window minima fall <= {LM_FLOOR_DESCENT:g}x over its last {window} iterations) "
+                 f">= {LM_FLOOR_GAP:g}x above the same step with a sane cutoff", holds,
                  {"post_metric_floor": metric_floor, "faithful_relative_loss_floor": loss_floor,
-                  "faithful_flatness": flatness, "sane_relative_loss": sane_rel,
+                  "faithful_descent": descent, "sane_relative_loss": sane_rel,
                   "faithful_steps": faithful.steps, "sane_steps": sane.steps})
 
 
