@@ -27,7 +27,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from linnet.errors import LinnetError
-from linnet.spec import REGISTRY, format_spec
+from linnet.registry import REGISTRY
+from linnet.spec import format_spec
 from linnet.stopping import CONVERGED
 
 
