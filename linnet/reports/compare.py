@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from linnet import files
+from linnet.arguments import number
 from linnet.errors import LinnetError
 
 DEFAULT_DIR = Path(".benchmarks")
@@ -473,8 +474,6 @@ def cmd_compare(args) -> int:
 
 def register(subparsers) -> None:
     """Add the ``compare`` command (called from linnet.cli.EXTRA_COMMANDS)."""
-    from linnet.cli import _number
-
     p = subparsers.add_parser(
         "compare", help="compare pytest-benchmark runs across commits and machines",
         description="Compare pytest-benchmark JSON files: per group, median time, ratio to a "
@@ -492,7 +491,7 @@ def register(subparsers) -> None:
     p.add_argument("-k", dest="keyword", action="append", metavar="SUBSTRING",
                    help="only benchmarks whose name contains SUBSTRING (repeat for any of several)")
     p.add_argument("--output", "-o", choices=OUTPUTS, default="text", help="(default: text)")
-    p.add_argument("--rtol", type=_number, default=DEFAULT_RTOL,
+    p.add_argument("--rtol", type=number, default=DEFAULT_RTOL,
                    help=f"relative tolerance for flagging figures (default: {DEFAULT_RTOL:g})")
     p.add_argument("--out", type=Path, default=None, metavar="FILE",
                    help="write the table to FILE (atomically) instead of standard output")

@@ -43,6 +43,7 @@ import numpy as np
 
 import linnet
 from linnet import claims, files
+from linnet.arguments import integer
 from linnet.errors import LinnetError
 from linnet.problems import post_problem
 from linnet.run import BACKENDS, check_steps, run
@@ -487,8 +488,6 @@ def cmd_reproduce(args) -> int:
 
 def register(subparsers) -> None:
     """Add the ``reproduce`` command (called from linnet.cli.EXTRA_COMMANDS)."""
-    from linnet.cli import _integer
-
     p = subparsers.add_parser(
         "reproduce", help="the post's figure, reproduced and corrected, with summary.json",
         description="Run the post's experiment and what it leaves out; write its figure as the "
@@ -499,14 +498,14 @@ def register(subparsers) -> None:
         epilog="figures:\n" + "\n".join(f"  {k:<20} {v}" for k, v in FIGURES.items()) + "\n\n" + EXAMPLES,
     )
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write into")
-    p.add_argument("--seed", type=_integer, default=0, help="RandomState seed of the post's problem (default: 0)")
+    p.add_argument("--seed", type=integer, default=0, help="RandomState seed of the post's problem (default: 0)")
     p.add_argument("--backend", choices=BACKENDS, default="numpy",
                    help="backend of the post's 8 first-order runs; the rest run on numpy (default: numpy)")
     p.add_argument("--format", choices=FORMATS, default="png", help="figure format (default: png)")
-    p.add_argument("--steps", type=_integer, default=claims.POST_STEPS,
+    p.add_argument("--steps", type=integer, default=claims.POST_STEPS,
                    help=f"first-order steps, as the post's budget (default: {claims.POST_STEPS})")
-    p.add_argument("--long-steps", type=_integer, default=LONG_MAX_STEPS,
-                   help=f"most steps of the long GD run (default: {LONG_MAX_STEPS:,})")
+    p.add_argument("--long-steps", type=integer, default=LONG_MAX_STEPS,
+                   help=f"most steps of the long GD run (default: {LONG_MAX_STEPS})")
     p.add_argument("--fast-lm", dest="faithful_lm", action="store_false",
                    help="solve the post's LM with the structured Jacobian (fast, but without the floor "
                         "that the post's Kronecker lstsq produces)")
