@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 np.seterr(all="warn")
 
 # the regression gate: --linnet-baseline PATH, --linnet-update-baseline
-pytest_plugins = ["linnet.pytest_plugin"]
+pytest_plugins = ["linnet.pytest_plugin", "linnet.verdicts"]  # + the claims verdict
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
