@@ -37,11 +37,13 @@ from dataclasses import dataclass
 
 import pytest
 
+from linnet.reports.runs import JSON_KEY
+from linnet.reports.text import g
+
 WIDTH = 80
 #: pytest-benchmark columns shown unless --benchmark-columns is given
 DEFAULT_COLUMNS = ["median", "iqr", "rounds"]
 HOLDS, DOES_NOT_HOLD, NOT_RUN = "holds", "does not hold", "not run"
-JSON_KEY = "linnet_verdicts"
 
 
 def report(benchmark, claim) -> None:
@@ -56,27 +58,23 @@ def _values(figures: list[dict], match: Callable[[str], bool]) -> list[float]:
             if match(k) and isinstance(v, (int, float)) and not isinstance(v, bool)]
 
 
-def _g(x) -> str:
-    return f"{x:,}" if isinstance(x, int) else f"{x:.3g}"
-
-
 def _range(values, what: str, unit: str = "") -> str:
     if not values:
         return ""
     lo, hi = min(values), max(values)
-    return f"{what} {_g(lo)}{unit}" if lo == hi else f"{what} {_g(lo)} to {_g(hi)}{unit}"
+    return f"{what} {g(lo)}{unit}" if lo == hi else f"{what} {g(lo)} to {g(hi)}{unit}"
 
 
 def _plateau(figs):
     rel = _values(figs, lambda k: k == "relative_loss")
     div = sum(1 for f in figs if f.get("diverged") is True)
-    return f"min rel. loss {_g(min(rel))} ({len(rel)} runs); {div} diverged" if rel else ""
+    return f"min rel. loss {g(min(rel))} ({len(rel)} runs); {div} diverged" if rel else ""
 
 
 def _gauss_newton(figs):
     steps = _values(figs, lambda k: k.replace("-", "_") == "steps_to_1e_28")
     rel = _values(figs, lambda k: k == "relative_loss")
-    parts = [_range(steps, "rel. 1e-28 at step"), f"final rel. loss >= {_g(min(rel))}" if rel else ""]
+    parts = [_range(steps, "rel. 1e-28 at step"), f"final rel. loss >= {g(min(rel))}" if rel else ""]
     return "; ".join(p for p in parts if p)
 
 
@@ -87,7 +85,7 @@ def _samples(figs):
                and isinstance(v, float)]
         if rel:
             spreads.append(max(rel) / min(rel))
-    return f"max/min rel. loss <= {_g(max(spreads))}x ({len(spreads)} runs; limit 3x)" if spreads else ""
+    return f"max/min rel. loss <= {g(max(spreads))}x ({len(spreads)} runs; limit 3x)" if spreads else ""
 
 
 def _kappa(figs):
@@ -105,7 +103,7 @@ def _balanced(figs):
                if f.get("post_relative_loss") and f.get("balanced_relative_loss")]
     factors += _values(figs, lambda k: k == "min_factor")
     drift = _values(figs, lambda k: k in ("imbalance_drift", "max_imbalance_drift"))
-    parts = [f"loss ratio >= {_g(min(factors))}x" if factors else "",
+    parts = [f"loss ratio >= {g(min(factors))}x" if factors else "",
              f"imbalance drift <= {max(drift):.0%}" if drift else ""]
     return "; ".join(p for p in parts if p)
 
@@ -113,7 +111,7 @@ def _balanced(figs):
 def _lm_floor(figs):
     floor = _values(figs, lambda k: k == "post_metric_floor")
     sane = _values(figs, lambda k: k == "sane_relative_loss")
-    parts = [f"post's floor {_g(min(floor))}" if floor else "", f"sane solve {_g(max(sane))}" if sane else ""]
+    parts = [f"post's floor {g(min(floor))}" if floor else "", f"sane solve {g(max(sane))}" if sane else ""]
     return "; ".join(p for p in parts if p)
 
 
