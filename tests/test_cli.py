@@ -168,3 +168,19 @@ def test_reproduce_help_defaults_are_accepted(capsys):
 
     for option, value in defaults:
         build_parser().parse_args(["reproduce", "--out", "x", f"--{option}", value])
+
+
+def test_nothing_imports_the_cli():
+    """The CLI sits at the top: no module of linnet (but ``__main__``) imports linnet.cli."""
+    import ast
+    from pathlib import Path
+
+    root = Path(linnet.__file__).parent
+    for path in root.rglob("*.py"):
+        if path.name in ("cli.py", "__main__.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, (ast.Import, ast.ImportFrom)) else []
+            module = node.module if isinstance(node, ast.ImportFrom) else ""
+            assert "linnet.cli" not in names and module != "linnet.cli" and not (
+                module == "linnet" and "cli" in names), path
