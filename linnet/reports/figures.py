@@ -104,12 +104,15 @@ def _plot_nets(fig, nets, show_to_max=-1):
         finite = int(np.argmin(np.isfinite(losses))) if len(losses) else 0  # first non-finite loss
         label = f"(diverged at step {finite}) {net.name}"
         for ax, values in ((ax1, losses), (ax2, np.asarray(net.gradient_magnitudes, dtype=float))):
-            # drawn while below 1e3 x its start (diverging runs climb to ~1e300), marked where it stops
+            # drawn until it first passes 1e3 x its start (diverging runs climb to ~1e300), that
+            # point clipped to 1e4 x its start, and marked there
             values = values[:finite]
-            end = int(np.argmax(values > 1e3 * values[0])) if np.any(values > 1e3 * values[0]) else len(values)
-            ax.semilogy(values[:end], label=label, **kwargs)
+            cap = 1e3 * values[0] if len(values) else np.inf
+            end = int(np.argmax(values > cap)) + 1 if np.any(values > cap) else len(values)
+            shown = np.minimum(values[:end], 10 * cap)
+            ax.semilogy(shown, label=label, **kwargs)
             if end:
-                ax.semilogy([end - 1], [values[end - 1]], marker="x", ms=14, mew=3, ls="none", color=kwargs["color"])
+                ax.semilogy([end - 1], [shown[-1]], marker="x", ms=14, mew=3, ls="none", color=kwargs["color"])
     for ax, ylabel in ((ax1, "Loss"), (ax2, "Gradient magnitude")):
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
         ax.set_ylabel(ylabel)
