@@ -297,9 +297,12 @@ def test_normalised_ratios_and_classes_from_measurement(files, bench, capsys):
     rows = [r for r in csv.DictReader(_io.StringIO(out)) if r["run"] == "R2"]
     assert {r["class"] for r in rows} == {"blas"}
     assert all(float(r["normalised_ratio"]) == pytest.approx(1.0) for r in rows)
-    code, out, _ = _main(["compare", str(files["run"]), str(slow_calls)], capsys)
+    holds = _variant(files["run"], bench / "holds.json", when="2120-01-01T00:00:00", verdict="holds")
+    code, out, _ = _main(["compare", str(holds), str(slow_calls)], capsys)
     assert "claims verdicts:" in out
-    assert any("changed" in line for line in out.splitlines())
+    assert any("holds" in line and "does not hold" in line and "changed" in line for line in out.splitlines())
+    code, out, _ = _main(["compare", str(holds), str(holds)], capsys)
+    assert "claims verdicts:" in out and "changed" not in out  # negative control
 
 
 def test_html_is_one_self_contained_page(files, capsys, tmp_path):

@@ -164,7 +164,7 @@ def verdict_table(runs: list) -> list[dict]:
             row["numbers"][run.id] = str(v.get("numbers", ""))
     for row in table.values():
         ran = {v for v in row["verdicts"].values() if v != "not run"}
-        row["changed"] = len(set(row["verdicts"].values())) > 1
+        row["changed"] = len(ran) > 1  # two runs that ran the claim disagree
         row["ran"] = bool(ran)
     return sorted((r for r in table.values() if r["ran"]), key=lambda r: (r["number"] or 99, r["key"]))
 
