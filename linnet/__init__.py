@@ -9,6 +9,11 @@ optimizers on it, and checks every claim with measured numbers.
     >>> result = linnet.run(problem, "adam[lr=0.01]", steps=3000)
     >>> result.relative_loss > 1e-6
     True
+    >>> from linnet.record import record
+    >>> record(result)["status"]      # the flat run record
+    0
+
+Layout and sources: docs/design.md.
 """
 
 from linnet import optimizers  # noqa: F401  (registers the optimizers)
@@ -18,8 +23,7 @@ from linnet.problems import Problem, conditioned_problem, make_problem, post_pro
 from linnet.results import Result
 from linnet.run import run
 from linnet.spec import format_spec, parse
-
-__version__ = "0.1.0"
+from linnet.version import __version__  # noqa: F401
 
 __all__ = [
     "LinnetError",

@@ -37,9 +37,10 @@ examples (``linnet`` is the installed command; ``python -m linnet`` is the same)
 def _json_help() -> str:
     codes = "\n".join(f"  {code:>2}  {text}" for code, text in sorted(MESSAGES.items()))
     return (
-        "--json output: one object with optimizer, backend, problem (family, seed, dims, nsamples, kappa,\n"
-        "rank, ...), steps, diverged, divergence_step, status, message, initial_loss, final_loss (null when\n"
-        "diverged), relative_loss, grad_norm, seconds; with --history also the loss and gradient histories.\n"
+        "--json output: one flat run record (docs/design.md, \"The run record\"): optimizer, backend, the\n"
+        "problem's family, seed, dims, nsamples, kappa, rank, ..., steps, status, message, diverged,\n"
+        "divergence_step, initial_loss, final_loss (null when diverged), relative_loss, grad_norm, seconds;\n"
+        "with --history also the loss and gradient histories.\n"
         "status (>= 0 is a normal stop) and its message:\n" + codes + "\n"
         "exit status: 0 for any finished run (a diverged run is a result), 2 for bad input (one line on\n"
         "stderr: an unknown optimizer, a negative step, kappa < 1, wdim < rank(A), a non-numeric value)."
@@ -108,7 +109,7 @@ def problem_from_args(args):
 
 
 def _summary(result) -> str:
-    p = result.problem
+    p = result.problem_info
     lines = [
         f"{result.optimizer} on {p['family']} problem (seed {p['seed']}, {p['ydim']}x{p['wdim']}x{p['xdim']}, "
         f"nsamples {p['nsamples']}, kappa(A) {p['kappa']:.4g}), {result.backend} backend",

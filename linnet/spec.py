@@ -3,7 +3,8 @@
 One piece of code parses and prints them, so the same string names an optimizer on the command
 line, in a benchmark id, in a JSON record and in a plot legend.
 
-An optimizer is a frozen dataclass registered under a name with :func:`register`. Its spec is the
+An optimizer is a frozen dataclass registered under a name (:mod:`linnet.registry`; help text in
+:mod:`linnet.spec_help`). Its spec is the
 name, then in brackets every required parameter and every optional one that differs from its
 default, in field order, each as ``key=repr(value)``. Floats print with ``repr`` (``1e-05``,
 ``0.0001``), so printing a parsed spec gives the canonical spelling back.
@@ -16,21 +17,11 @@ import math
 import re
 
 from linnet.errors import LinnetError
-
-REGISTRY: dict[str, type] = {}
+from linnet.registry import REGISTRY, register  # noqa: F401  (re-exported)
+from linnet.spec_help import describe_all, example  # noqa: F401  (re-exported)
+from linnet.validation import check_fraction, check_positive  # noqa: F401  (re-exported for optimizers)
 
 _SPEC = re.compile(r"^\s*([a-z][a-z0-9_-]*)\s*(?:\[(.*)\])?\s*$")
-
-
-def register(name: str):
-    """Class decorator: register a frozen-dataclass optimizer under ``name``."""
-
-    def decorate(cls):
-        cls.name = name
-        REGISTRY[name] = cls
-        return cls
-
-    return decorate
 
 
 def _fields(cls):
@@ -112,35 +103,6 @@ def format_spec(optimizer) -> str:
     return optimizer.name + (f"[{','.join(parts)}]" if parts else "")
 
 
-def example(cls) -> str:
-    """An example spec for a registered class (its ``example`` attribute, else its name)."""
-    return getattr(cls, "example", cls.name)
-
-
-def describe_all() -> str:
-    """One line per registered optimizer: example spec and the first line of its docstring."""
-    lines = []
-    for name in sorted(REGISTRY):
-        cls = REGISTRY[name]
-        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-        lines.append(f"  {example(cls):<36} {doc}")
-    return "\n".join(lines)
-
-
 def as_optimizer(optimizer):
     """Accept a spec string or an optimizer instance; return the instance."""
     return parse(optimizer) if isinstance(optimizer, str) else optimizer
-
-
-def check_positive(owner, **values):
-    """Raise LinnetError unless every value is a finite number > 0 (for __post_init__)."""
-    for key, value in values.items():
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise LinnetError(f"{owner.name}: {key} must be a positive number, got {value!r}")
-
-
-def check_fraction(owner, **values):
-    """Raise LinnetError unless every value lies in [0, 1)."""
-    for key, value in values.items():
-        if not (isinstance(value, (int, float)) and 0 <= value < 1):
-            raise LinnetError(f"{owner.name}: {key} must be in [0, 1), got {value!r}")

@@ -24,17 +24,25 @@ from typing import NamedTuple
 import numpy as np
 
 from linnet.optimizers.base import Optimizer
-from linnet.spec import check_fraction, check_positive, register
+from linnet.spec import register
+from linnet.validation import check_fraction, check_positive
+
+
+class FirstOrder(Optimizer):
+    """Base of the first-order optimizers: gradients only, any depth, on both backends."""
+
+    first_order = True
+    backends = ("numpy", "tensorflow")
 
 
 @register("gd")
 @dataclass(frozen=True)
-class GD(Optimizer):
+class GD(FirstOrder):
     """Gradient descent: W <- W - lr dL/dW."""
 
     lr: float
     example = "gd[lr=1e-05]"
-    first_order = True
+    batchable = True
 
     def __post_init__(self):
         check_positive(self, lr=self.lr)
@@ -49,13 +57,12 @@ class MomentumState(NamedTuple):
 
 @register("momentum")
 @dataclass(frozen=True)
-class Momentum(Optimizer):
+class Momentum(FirstOrder):
     """Heavy-ball momentum, TF convention: v <- momentum v + g; W <- W - lr v."""
 
     lr: float
     momentum: float
     example = "momentum[lr=1e-06,momentum=0.9]"
-    first_order = True
 
     def __post_init__(self):
         check_positive(self, lr=self.lr)
@@ -77,7 +84,7 @@ class AdamState(NamedTuple):
 
 @register("adam")
 @dataclass(frozen=True)
-class Adam(Optimizer):
+class Adam(FirstOrder):
     """Adam as TF1's AdamOptimizer (bias correction in the step, eps=1e-8 added to sqrt(v))."""
 
     lr: float
@@ -85,7 +92,6 @@ class Adam(Optimizer):
     beta2: float = 0.999
     eps: float = 1e-8
     example = "adam[lr=0.01]"
-    first_order = True
 
     def __post_init__(self):
         check_positive(self, lr=self.lr, eps=self.eps)
@@ -112,14 +118,13 @@ class RMSpropState(NamedTuple):
 
 @register("rmsprop")
 @dataclass(frozen=True)
-class RMSprop(Optimizer):
+class RMSprop(FirstOrder):
     """RMSprop as Keras 3: a <- rho a + (1-rho) g^2; W <- W - lr g / sqrt(a + eps)."""
 
     lr: float
     rho: float = 0.9
     eps: float = 1e-7
     example = "rmsprop[lr=0.001]"
-    first_order = True
 
     def __post_init__(self):
         check_positive(self, lr=self.lr, eps=self.eps)

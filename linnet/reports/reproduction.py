@@ -113,7 +113,7 @@ def long_gd(problem, seed: int, lr: float = claims.SLOW_LR, target: float = clai
     """
     spec = f"gd[lr={lr!r}]"
     slow = claims.slow_runs([seed], lr=lr, target=target, max_steps=max_steps, stall_steps=stall_steps)[seed]
-    reached = slow["steps"] >= 0
+    reached = slow["steps"] is not None and slow["steps"] >= 0  # not reached: None
     result = run(problem, spec, slow["steps"] if reached else max_steps)
     stall = stall_result if stall_result is not None else run(problem, spec, stall_steps)
     end_curv = claims.gauss_newton_curvature(problem, result.weights)
@@ -206,7 +206,7 @@ def check_claims(rep: Reproduction) -> list[dict]:
     out.append(claims.check_balanced(rep.problem, pair["post"], pair["balanced"]))
     info = rep.long_info
     out.append(claims.check_slow_not_stuck({rep.seed: {
-        "steps": info["steps"] if info["reached"] else -1, "time_constant": info["time_constant"],
+        "steps": info["steps"] if info["reached"] else None, "time_constant": info["time_constant"],
         "stall_curvature_cond": info["stall_curvature_cond"]}}))
     out += [claims.check_samples(rep.samples), claims.check_post_kappa(rep.kappas)]
     dicts = [c.to_dict() for c in out]
