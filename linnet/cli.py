@@ -1,34 +1,51 @@
-"""Command line: ``python -m linnet run ...`` (and the report commands).
+"""Command line: ``linnet run ...`` or ``python -m linnet run ...`` (and the report commands).
 
 Bad input never produces a traceback: every :class:`linnet.LinnetError` and every argument error
-is printed as one line on stderr and the exit status is 2 (DESIGN.md, "Contract").
+is printed as one line on stderr and the exit status is 2 (docs/user-guide.md, "Command line").
+Nothing in linnet imports this module; further commands register through :data:`EXTRA_COMMANDS`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
+import os
 import sys
 
+import linnet
 from linnet import spec
+from linnet.arguments import integer, number
 from linnet.errors import LinnetError
 from linnet.problems import FAMILIES, INITS, POST_COND, POST_DIMS, POST_NSAMPLES, make_problem
 from linnet.reports import register as register_reports
+from linnet.results import MESSAGES
 from linnet.run import BACKENDS, run
 from linnet.sweeps.commands import register as register_sweeps
 
 EXIT_USAGE = 2
 
 RUN_EXAMPLES = """\
-examples:
-  python -m linnet run --problem post --seed 5 --optimizer 'gd[lr=1e-5]' --steps 3000 --json
-  python -m linnet run --optimizer 'adam[lr=0.01]' --steps 3000
-  python -m linnet run --problem conditioned --kappa 1e5 --optimizer lm --steps 100
-  python -m linnet run --nsamples 0 --optimizer 'gd[lr=0.01]' --steps 3000   # expected loss
-  python -m linnet run --init balanced --optimizer 'gd[lr=1e-5]' --steps 3000
-  python -m linnet run --backend tensorflow --optimizer 'adam[lr=0.01]' --steps 3000
+examples (``linnet`` is the installed command; ``python -m linnet`` is the same):
+  linnet run --problem post --seed 5 --optimizer 'gd[lr=1e-5]' --steps 3000 --json
+  linnet run --optimizer 'adam[lr=0.01]' --steps 1e6          # progress bar on a terminal
+  linnet run --problem conditioned --kappa 1e5 --optimizer lm --steps 100
+  linnet run --nsamples 0 --optimizer 'gd[lr=0.01]' --steps 3000   # expected loss
+  linnet run --init balanced --optimizer 'gd[lr=1e-5]' --steps 3000
+  linnet run --backend tensorflow --optimizer 'adam[lr=0.01]' --steps 3000
 """
+
+
+def _json_help() -> str:
+    codes = "\n".join(f"  {code:>2}  {text}" for code, text in sorted(MESSAGES.items()))
+    return (
+        "--json output: one flat run record (docs/design.md, \"The run record\"): optimizer, backend, the\n"
+        "problem's family, seed, dims, nsamples, kappa, rank, ..., steps, status, message, diverged,\n"
+        "divergence_step, initial_loss, final_loss (null when diverged), relative_loss, grad_norm, seconds;\n"
+        "with --history also the loss and gradient histories.\n"
+        "status (>= 0 is a normal stop) and its message:\n" + codes + "\n"
+        "exit status: 0 for any finished run (a diverged run is a result), 2 for bad input (one line on\n"
+        "stderr: an unknown optimizer, a negative step, kappa < 1, wdim < rank(A), a non-numeric value)."
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,39 +66,22 @@ def _problems_help() -> str:
     )
 
 
-def _integer(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    return value
-
-
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if math.isnan(value):
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
-    return value
-
 
 def add_problem_arguments(parser: argparse.ArgumentParser) -> None:
     """The options that choose a problem, shared by every command that builds one."""
     g = parser.add_argument_group("problem")
     g.add_argument("--problem", choices=FAMILIES, default="post", help="problem family (default: post)")
-    g.add_argument("--seed", type=_integer, default=0, help="RandomState seed (default: 0)")
-    g.add_argument("--kappa", type=_number, default=None,
+    g.add_argument("--seed", type=integer, default=0, help="RandomState seed (default: 0)")
+    g.add_argument("--kappa", type=number, default=None,
                    help="condition number of A, conditioned family only (default: 1e5)")
-    g.add_argument("--cond", type=_number, default=None,
+    g.add_argument("--cond", type=number, default=None,
                    help=f"the post's last-row scale, post family only (default: {POST_COND:g})")
-    g.add_argument("--rank", type=_integer, default=None,
+    g.add_argument("--rank", type=integer, default=None,
                    help="rank of A, conditioned family only (default: min(xdim, ydim, wdim))")
     for name in ("xdim", "wdim", "ydim"):
-        g.add_argument(f"--{name}", type=_integer, default=POST_DIMS[name],
+        g.add_argument(f"--{name}", type=integer, default=POST_DIMS[name],
                        help=f"(default: {POST_DIMS[name]})")
-    g.add_argument("--nsamples", type=_integer, default=POST_NSAMPLES,
+    g.add_argument("--nsamples", type=integer, default=POST_NSAMPLES,
                    help=f"number of samples; 0 = the expected loss ||W1 W2 - A||_F^2 (default: {POST_NSAMPLES})")
     g.add_argument("--init", choices=INITS, default="gaussian", help="initialisation (default: gaussian)")
 
@@ -102,7 +102,11 @@ def problem_from_args(args):
             raise LinnetError("--cond applies to --problem post; use --kappa")
         kwargs["kappa"] = 1e5 if args.kappa is None else args.kappa
         kwargs["rank"] = args.rank
-    return make_problem(args.problem, **kwargs)
+    problem = make_problem(args.problem, **kwargs)
+    if problem.wdim < problem.rank:
+        raise LinnetError(f"--wdim {problem.wdim} is below rank(A) = {problem.rank}: no product W1 W2 can "
+                          f"equal A; use --wdim >= {problem.rank} (or --problem conditioned --rank <= wdim)")
+    return problem
 
 
 def _summary(result) -> str:
@@ -126,6 +130,39 @@ def _summary(result) -> str:
     return "\n".join(lines)
 
 
+class _progress:
+    """Context manager giving the run loop a tqdm ``callback`` (updates, loss, ETA) on stderr, or None.
+
+    Shown when stderr is a terminal, or always with --progress; never with --quiet. The bar is
+    refreshed every ``every`` updates, so its cost per step is one integer test.
+    """
+
+    def __init__(self, args, total: int, every: int = 256):
+        show = args.progress or (not args.quiet and sys.stderr.isatty())
+        self.bar = None
+        if show and args.backend == "numpy":
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="step", file=sys.stderr, leave=False, dynamic_ncols=True,
+                            mininterval=0.2, desc=args.optimizer)
+        self.every = every
+
+    def _callback(self, k, weights, loss):
+        if k and k % self.every == 0:
+            self.bar.update(k - self.bar.n)
+            self.bar.set_postfix_str(f"loss {loss:.4g}", refresh=False)
+        return False
+
+    def __enter__(self):
+        return None if self.bar is None else self._callback
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.refresh()  # the last state shown at least once, however short the run
+            self.bar.close()
+        return False
+
+
 def cmd_run(args) -> int:
     problem = problem_from_args(args)
     if args.dtype != "float64":
@@ -136,7 +173,11 @@ def cmd_run(args) -> int:
         options["mode"] = args.mode
     elif args.mode is not None:
         raise LinnetError("--mode applies to --backend tensorflow")
-    result = run(problem, optimizer, args.steps, backend=args.backend, target=args.target, **options)
+    if args.history and not args.json:
+        raise LinnetError("--history applies to --json (the text summary has no histories)")
+    with _progress(args, args.steps) as callback:
+        result = run(problem, optimizer, args.steps, backend=args.backend, target=args.target,
+                     callback=callback, **options)
     if args.json:
         print(json.dumps(result.to_dict(history=args.history)))
     else:
@@ -144,13 +185,20 @@ def cmd_run(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def program_name(argv0: str | None = None) -> str:
+    """``linnet`` when run as the installed console script, else ``python -m linnet``."""
+    name = os.path.basename(argv0 if argv0 is not None else (sys.argv[0] if sys.argv else ""))
+    return "linnet" if name in ("linnet", "linnet.exe") else "python -m linnet"
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m linnet",
+        prog=prog or program_name(),
         description="Optimizers on deep linear networks: the post's problem, runs, reports.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_problems_help() + "\n\n" + RUN_EXAMPLES,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {linnet.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -158,21 +206,27 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run one optimizer on one problem",
         description="Run one optimizer on one problem and print the result (JSON with --json).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_problems_help() + "\n\n" + RUN_EXAMPLES,
+        epilog=_problems_help() + "\n\n" + _json_help() + "\n\n" + RUN_EXAMPLES,
     )
     add_problem_arguments(p)
     g = p.add_argument_group("run")
     g.add_argument("--optimizer", required=True, metavar="SPEC",
                    help="optimizer spec, e.g. 'gd[lr=1e-05]', 'adam[lr=0.01]', lm")
-    g.add_argument("--steps", type=_integer, default=3000, help="most updates to apply (default: 3000)")
-    g.add_argument("--target", type=_number, default=None, help="stop at this relative loss")
+    g.add_argument("--steps", type=integer, default=3000,
+                   help="most updates to apply, e.g. 3000 or 1e6 (default: 3000)")
+    g.add_argument("--target", type=number, default=None, help="stop at this relative loss")
     g.add_argument("--backend", choices=BACKENDS, default="numpy", help="(default: numpy)")
     g.add_argument("--mode", choices=("per-step", "compiled", "xla"), default=None,
                    help="tensorflow backend: one compiled call per step (the post's), or the "
                         "whole loop in one tf.function (default: compiled)")
     g.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="(default: float64)")
     g.add_argument("--json", action="store_true", help="print one JSON object")
-    g.add_argument("--history", action="store_true", help="with --json: include loss and gradient histories")
+    g.add_argument("--history", action="store_true", help="with --json: include loss and gradient histories "
+                   "(an error without --json)")
+    shown = g.add_mutually_exclusive_group()
+    shown.add_argument("--progress", action="store_true",
+                       help="show a progress bar on stderr even when it is not a terminal (numpy backend)")
+    shown.add_argument("--quiet", "-q", action="store_true", help="no progress bar (the default off a terminal)")
     p.set_defaults(handler=cmd_run)
 
     for register_command in EXTRA_COMMANDS:

@@ -1,4 +1,5 @@
-"""The command line: the run record of docs/design.md ("The run record") and one-line errors with exit status 2."""
+"""The command line: the run record of docs/design.md ("The run record"), one-line errors with exit
+status 2, and what docs/user-guide.md documents (version, progress, integral --steps)."""
 
 import json
 import subprocess
@@ -64,6 +65,12 @@ def test_human_summary(capsys):
     (["--optimizer", "gd[lr=x]"], "lr must be a number"),
     (["--optimizer", "gd[lr=1e-5]", "--steps", "-5"], "steps must be a non-negative integer"),
     (["--optimizer", "gd[lr=1e-5]", "--steps", "ten"], "expected an integer"),
+    (["--optimizer", "gd[lr=1e-5]", "--steps", "1.5"], "expected an integer, got '1.5'"),
+    (["--optimizer", "gd[lr=1e-5]", "--steps", "1e-3"], "expected an integer"),
+    (["--optimizer", "gd[lr=1e-5]", "--steps", "inf"], "expected an integer"),
+    (["--wdim", "2", "--optimizer", "lm"], "--wdim 2 is below rank(A) = 6"),
+    (["--optimizer", "gd[lr=1e-5]", "--history"], "--history applies to --json"),
+    (["--optimizer", "gd[lr=1e-5]", "--progress", "--quiet"], "not allowed with"),
     (["--problem", "conditioned", "--kappa", "0.5", "--optimizer", "lm"], "kappa must be"),
     (["--problem", "conditioned", "--kappa", "abc", "--optimizer", "lm"], "expected a number"),
     (["--problem", "conditioned", "--wdim", "2", "--rank", "4", "--optimizer", "gd[lr=1e-5]"],
@@ -102,4 +109,79 @@ def test_help_lists_problems_optimizers_and_examples(capsys):
         assert exc.value.code == 0
         text = capsys.readouterr().out
         assert "conditioned" in text and "gd[lr=1e-05]" in text and "adam[lr=0.01]" in text
-        assert "python -m linnet run" in text
+        assert "linnet run --problem post" in text
+        assert "status (>= 0 is a normal stop)" in text or argv == ["--help"]
+
+
+def test_steps_accepts_integral_numbers(capsys):
+    out = run_json(capsys, "--optimizer", "gd[lr=1e-5]", "--steps", "1e2")
+    assert out["steps"] == 100
+    out = run_json(capsys, "--optimizer", "gd[lr=1e-5]", "--steps", "1_000", "--target", "1e-3")
+    assert out["steps"] == 1000
+
+
+def test_wdim_at_the_rank_runs(capsys):
+    """Negative control of the wdim < rank(A) rejection: wdim = rank(A) = 6 is a valid problem."""
+    out = run_json(capsys, "--wdim", "6", "--optimizer", "lm", "--steps", "3")
+    assert out["wdim"] == 6
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip().endswith(f"linnet {linnet.__version__}")
+    ok = subprocess.run([sys.executable, "-m", "linnet", "--version"], capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.strip() == f"python -m linnet {linnet.__version__}"
+
+
+def test_program_name_of_the_console_script():
+    from linnet.cli import build_parser, program_name
+
+    assert program_name("/usr/local/bin/linnet") == "linnet"
+    assert program_name("/x/linnet/__main__.py") == "python -m linnet"
+    assert build_parser("linnet").format_usage().startswith("usage: linnet ")
+
+
+def test_progress_goes_to_stderr_never_into_json(capsys):
+    out = run_json(capsys, "--optimizer", "gd[lr=1e-5]", "--steps", "2000", "--progress")
+    assert out["steps"] == 2000  # stdout is exactly one JSON object
+    err = capsys.readouterr().err
+    proc = subprocess.run([sys.executable, "-m", "linnet", "run", "--optimizer", "gd[lr=1e-5]", "--steps",
+                           "3000", "--json", "--progress"], capture_output=True, text=True)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["steps"] == 3000
+    assert "step" in proc.stderr and "loss" in proc.stderr  # the bar: updates, loss, ETA
+    quiet = subprocess.run([sys.executable, "-m", "linnet", "run", "--optimizer", "gd[lr=1e-5]", "--steps",
+                            "3000", "--json", "--quiet"], capture_output=True, text=True)
+    assert quiet.returncode == 0 and quiet.stderr == "" and err is not None
+
+
+def test_reproduce_help_defaults_are_accepted(capsys):
+    """Every default printed by ``reproduce --help`` parses as that option's value."""
+    import re
+
+    with pytest.raises(SystemExit):
+        main(["reproduce", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    defaults = re.findall(r"--([\w-]+) [A-Z_]+ .*?\(default: ([^)]+)\)", text)
+    assert defaults
+    from linnet.cli import build_parser
+
+    for option, value in defaults:
+        build_parser().parse_args(["reproduce", "--out", "x", f"--{option}", value])
+
+
+def test_nothing_imports_the_cli():
+    """The CLI sits at the top: no module of linnet (but ``__main__``) imports linnet.cli."""
+    import ast
+    from pathlib import Path
+
+    root = Path(linnet.__file__).parent
+    for path in root.rglob("*.py"):
+        if path.name in ("cli.py", "__main__.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, (ast.Import, ast.ImportFrom)) else []
+            module = node.module if isinstance(node, ast.ImportFrom) else ""
+            assert "linnet.cli" not in names and module != "linnet.cli" and not (
+                module == "linnet" and "cli" in names), path

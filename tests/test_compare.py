@@ -14,7 +14,6 @@ import textwrap
 import pytest
 
 from linnet import cli
-from linnet.reports import compare
 
 BENCHMARKS = textwrap.dedent('''
     import pytest
@@ -40,10 +39,15 @@ BENCHMARKS = textwrap.dedent('''
 ''')
 
 CONFTEST = textwrap.dedent('''
+    pytest_plugins = ["linnet.verdicts"]
+
+
     def pytest_benchmark_update_machine_info(config, machine_info):
         from linnet.benchmarking import machine_info as linnet_machine_info
+        from linnet.calibration import measure
 
         machine_info["linnet"] = linnet_machine_info()
+        machine_info["linnet"]["calibration"] = measure()
 ''')
 
 
@@ -62,9 +66,16 @@ def bench(tmp_path_factory):
     return root
 
 
-def _variant(src, dst, *, node=None, cpu=None, cores=None, threads=None, when, speed=1.0, figure=None):
+def _variant(src, dst, *, node=None, cpu=None, cores=None, threads=None, when, speed=1.0, figure=None,
+             calibration=None, reverse_blas=False, verdict=None):
     data = json.loads(src.read_text())
     mi = data["machine_info"]
+    if calibration:
+        mi["linnet"]["calibration"].update(calibration)
+    if reverse_blas:
+        mi["linnet"]["blas"] = mi["linnet"]["blas"][::-1] + [dict(mi["linnet"]["blas"][0], version="0.3.0")]
+    if verdict:
+        data["linnet_verdicts"] = [dict(v, verdict=verdict) for v in data.get("linnet_verdicts", [])]
     if node:
         mi["node"] = node
     if cpu:
@@ -77,7 +88,8 @@ def _variant(src, dst, *, node=None, cpu=None, cores=None, threads=None, when, s
     data["datetime"] = when
     data["commit_info"]["id"] = "c0ffee" + when[:4]
     for b in data["benchmarks"]:
-        b["stats"]["median"] *= speed
+        for stat in ("median", "min", "max"):
+            b["stats"][stat] *= speed
     if figure:
         name, key, factor = figure
         b = next(b for b in data["benchmarks"] if b["name"] == name)
@@ -94,6 +106,14 @@ def files(bench):
                      threads=32, when="2200-01-01T00:00:00", speed=0.25,
                      figure=("test_first_order[gd[lr=1e-05]]", "relative_loss", 1.01))
     return {"run": run, "later": later, "other": other}
+
+
+def _calibrated(files, bench, name, *, threads, gflops_factor, call_factor, speed, verdict=None):
+    """Another run on the same machine with other BLAS threads and calibration (all times x speed)."""
+    cal = json.loads(files["run"].read_text())["machine_info"]["linnet"]["calibration"]
+    return _variant(files["run"], bench / name, threads=threads, when="2150-01-01T00:00:00", speed=speed,
+                    calibration={"matmul_gflops": cal["matmul_gflops"] * gflops_factor,
+                                 "call_seconds": cal["call_seconds"] * call_factor}, verdict=verdict)
 
 
 def _main(argv, capsys):
@@ -119,19 +139,19 @@ def test_same_machine_text(files, capsys):
     assert "M1" in out and "M2" not in out
     assert "group first-order: 2 benchmarks" in out and "group gauss-newton: 1 benchmark" in out
     assert "2.00x" in out and "ref" in out
-    assert " *" not in out  # the same figures: nothing flagged
-    assert "relative_loss" in out and "kappa" in out and "steps_to_1e_3" in out
+    assert " * " not in out  # the same figures: nothing flagged
+    assert "slower" in out  # twice slower, rounds' ranges apart
+    assert max(map(len, out.splitlines())) <= 100
 
 
 def test_different_machines_warn_and_flag_figures(files, capsys):
     code, out, err = _main(["compare", str(files["run"]), str(files["other"])], capsys)
     assert code == 0, err
-    assert "warning: comparing runs from 2 different machines (M1, M2)" in out
-    assert "Intel Xeon Gold 6338, 64 cores" in out and "32 threads" in out
+    flat = " ".join(out.split())
+    assert "warning: comparing runs from 2 different machines (M1, M2)" in flat
+    assert "Intel Xeon Gold 6338, 64 cores" in flat and "32 threads" in flat
     assert "0.25x" in out
-    line = next(ln for ln in out.splitlines() if "R2" in ln and "*" in ln)
-    assert "0.25x" in line
-    assert "relative_loss in R2" in out
+    assert "* relative_loss: " in out and " in R1, " in out
 
 
 def test_reference_choice(files, capsys):
@@ -158,7 +178,7 @@ def test_markdown(files, capsys):
     code, out, _ = _main(["compare", str(files["run"]), str(files["other"]), "--output", "markdown"], capsys)
     assert code == 0
     assert "### first-order" in out and "| run | file | commit | date | machine |" in out
-    assert "**" in out and "> **warning" in out
+    assert "**relative_loss**" in out and "> **warning" in out
     table = [ln for ln in out.splitlines() if ln.startswith("| `test_first_order")]
     assert table and all(ln.count("|") == table[0].count("|") for ln in table)
 
@@ -171,6 +191,7 @@ def test_csv(files, capsys):
     assert len(rows) == 3 * 3  # 3 benchmarks x 3 runs
     ref = [r for r in rows if r["run"] == "R1"]
     assert all(float(r["ratio"]) == 1.0 for r in ref)
+    assert {r["class"] for r in rows} == {"?"}  # equal calibrations: nothing tells the classes apart
     flagged = [r for r in rows if r["differs"]]
     assert [(r["run"], r["benchmark"], r["differs"]) for r in flagged] == [
         ("R3", "test_first_order[gd[lr=1e-05]]", "relative_loss")]
@@ -183,6 +204,7 @@ def test_default_folder_is_dot_benchmarks(bench, capsys, monkeypatch):
     code, out, err = _main(["compare"], capsys)
     assert code == 0, err
     assert ".benchmarks" in out and "R1" in out and "R2" not in out  # the one autosaved run
+    assert "only one run" in out and "--benchmark-autosave" in out
 
 
 def test_no_default_folder(tmp_path, capsys, monkeypatch):
@@ -240,10 +262,89 @@ def test_folder_of_runs(files, tmp_path, capsys):
     assert code == 0 and "R3" in out
 
 
+def test_same_machine_blas_listed_in_another_order_is_one_machine(files, bench, capsys):
+    data = json.loads(files["run"].read_text())
+    data["machine_info"]["linnet"]["blas"] = data["machine_info"]["linnet"]["blas"][::-1]
+    data["machine_info"]["linnet"]["calibration"]["matmul_gflops"] *= 1.03  # measurement noise
+    (bench / "reordered.json").write_text(json.dumps(data))
+    code, out, _ = _main(["compare", str(files["run"]), str(bench / "reordered.json")], capsys)
+    assert code == 0 and "warning" not in out and "M2" not in out
+
+
+def test_thread_count_difference_is_named(files, bench, capsys):
+    more = _calibrated(files, bench, "threads.json", threads=7, gflops_factor=1.0, call_factor=1.0, speed=1.0)
+    code, out, _ = _main(["compare", str(files["run"]), str(more)], capsys)
+    flat = " ".join(out.split())
+    assert code == 0 and "differ in BLAS threads (M1: " in flat and "M2: 7)" in flat
+    assert "CPU (" not in flat and "cores (" not in flat  # only what differs is named
+
+
+def test_normalised_ratios_and_classes_from_measurement(files, bench, capsys):
+    """Calibration: matmul 4x slower, tiny calls 2x slower; every benchmark 2x slower. The times
+    follow the per-call prediction, so every benchmark is overhead-bound and normalises to 1.00x;
+    none is flagged. Negative control: 4x slower times follow the matmul prediction (blas)."""
+    slow_calls = _calibrated(files, bench, "calls.json", threads=1, gflops_factor=0.25, call_factor=2.0,
+                             speed=2.0, verdict="does not hold")
+    code, out, _ = _main(["compare", str(files["run"]), str(slow_calls), "-o", "csv"], capsys)
+    rows = [r for r in csv.DictReader(_io.StringIO(out)) if r["run"] == "R2"]
+    assert {r["class"] for r in rows} == {"call"}
+    assert all(float(r["ratio"]) == pytest.approx(2.0) for r in rows)
+    assert all(float(r["normalised_ratio"]) == pytest.approx(1.0) for r in rows)
+    assert all(r["flag"] == "" for r in rows)
+    blas_bound = _calibrated(files, bench, "blas.json", threads=1, gflops_factor=0.25, call_factor=2.0,
+                             speed=4.0)
+    code, out, _ = _main(["compare", str(files["run"]), str(blas_bound), "-o", "csv"], capsys)
+    rows = [r for r in csv.DictReader(_io.StringIO(out)) if r["run"] == "R2"]
+    assert {r["class"] for r in rows} == {"blas"}
+    assert all(float(r["normalised_ratio"]) == pytest.approx(1.0) for r in rows)
+    holds = _variant(files["run"], bench / "holds.json", when="2120-01-01T00:00:00", verdict="holds")
+    code, out, _ = _main(["compare", str(holds), str(slow_calls)], capsys)
+    assert "claims verdicts:" in out
+    assert any("holds" in line and "does not hold" in line and "changed" in line for line in out.splitlines())
+    code, out, _ = _main(["compare", str(holds), str(holds)], capsys)
+    assert "claims verdicts:" in out and "changed" not in out  # negative control
+
+
+def test_html_is_one_self_contained_page(files, capsys, tmp_path):
+    target = tmp_path / "cmp.html"
+    code, _, err = _main(["compare", *map(str, files.values()), "-o", "html", "--out", str(target)], capsys)
+    assert code == 0, err
+    page = target.read_text()
+    assert page.count("<svg") == 2 and "<script" not in page and "http://" not in page.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")
+    assert all(f">{r}<" in page or f"{r} " in page for r in ("R1", "R2", "R3"))
+    assert "group first-order" in page and "group gauss-newton" in page and "relative_loss" in page
+
+
+def _chromium():
+    return next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome"))
+                 if p), None)
+
+
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed")
+def test_html_in_headless_chromium(files, capsys, tmp_path):
+    """The page as a real browser renders it: every run and every group is in the DOM."""
+    target = tmp_path / "cmp.html"
+    assert _main(["compare", *map(str, files.values()), "-o", "html", "--out", str(target)], capsys)[0] == 0
+    proc = subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+                           "--disable-background-networking", "--no-first-run",
+                           f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", target.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    dom = proc.stdout
+    assert "linnet benchmark comparison" in dom, proc.stderr[-2000:]
+    for run in ("R1", "R2", "R3"):
+        assert run in dom
+    for group in ("group first-order", "group gauss-newton"):
+        assert group in dom
+    assert dom.count("<svg") == 2 and dom.count("<rect") == 2 * 3 * 3
+
+
 @pytest.mark.parametrize("a, b, differ", [
     (1.0, 1.0, False), (1.0, 1.0 + 1e-9, False), (1.0, 1.01, True), (None, None, False),
-    (None, 1.0, True), (True, True, False), (True, False, True), (3, 3, False), (3, 4, True),
-    (1e-30, 2e-30, True),
+    (None, 1.0, True), (True, True, False), (True, False, True), (3, 3, False), (3, 40, True),
+    (1e-30, 2e-30, False),  # both below the gate's round-off floor
 ])
-def test_figures_differ(a, b, differ):
-    assert compare.figures_differ(a, b) is differ
+def test_figures_differ_by_the_gates_rule(a, b, differ):
+    from linnet.reports.comparison import _differs
+
+    assert bool(_differs({"x": a}, {"x": b})) is differ

@@ -4,12 +4,10 @@ Figures are built on :class:`matplotlib.figure.Figure` directly (no pyplot, so n
 and no GUI backend is involved); :func:`draw_all` returns them by name and the caller saves them
 (:func:`linnet.files.save_figure`).
 
-The post's two figures are drawn by :func:`_plot_nets`, a line-for-line port of the post's
-``plot_nets``: seaborn's darkgrid style and deep palette (what the notebook ran with), figsize
-(15, 10), GD solid and Adam dashed, a diverged run drawn as one ``x`` at its first loss and
-labelled "(diverged) ...", and its LM runs plotting ``np.sum(Yhat - Y)**2``. The post's LM class
-never appended to ``gradient_magnitudes``, so its LM curves are in the lower legend but draw
-nothing there, as in the post.
+The post's two figures are in :mod:`linnet.reports.post_figures`.
+
+Every figure is drawn at :data:`DPI` (150) and at least 8 inches wide, so 1200 pixels or more;
+SVG and PDF are vector.
 """
 
 from __future__ import annotations
@@ -17,18 +15,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from matplotlib import style
 from matplotlib.figure import Figure
 
 from linnet import claims
-from linnet.spec import parse
+from linnet.reports.post_figures import DPI, post_figure, post_figure_with_lm
 
-#: the post's figure: figsize (15, 10); dpi 60 gives the post's 900 x 600 pixels
-POST_FIGSIZE = (15, 10)
-POST_DPI = 60
-DPI = 72
-#: the post's second figure shows the first 190 iterations (its ``plot_nets(nets + nets_lm, 191)``)
-POST_LM_SHOW = 191
 #: most points drawn per curve (long runs are thinned evenly; keeps SVG and PDF small)
 MAX_POINTS = 4000
 
@@ -51,77 +42,6 @@ def _thin(y, x=None, max_points: int = MAX_POINTS):
         return x, y
     idx = np.unique(np.r_[np.linspace(0, len(y) - 1, max_points).astype(int), len(y) - 1])
     return x[idx], y[idx]
-
-
-# -- the post's figures ---------------------------------------------------------------------------
-
-class _Net:
-    """What the post's ``plot_nets`` reads from a net: name, losses, gradient_magnitudes, plot_kwargs."""
-
-    def __init__(self, name, losses, gradient_magnitudes, plot_kwargs=None):
-        self.name = name
-        self.losses = list(losses)
-        self.gradient_magnitudes = list(gradient_magnitudes)
-        self.plot_kwargs = plot_kwargs or {}
-
-
-def post_net(result, steps: int) -> _Net:
-    """A first-order Result as the post's net: its loop records the loss *before* each of its
-    ``steps`` updates and stops after the first non-finite one."""
-    opt = parse(result.optimizer)
-    name = ("GD step=%g" if opt.name == "gd" else "ADAM step=%g") % opt.lr
-    n = min(len(result.losses), steps)
-    return _Net(name, result.losses[:n], result.grad_norms[:n], {"ls": "--"} if opt.name == "adam" else {})
-
-
-def post_lm_net(result, steps: int, first: bool) -> _Net:
-    """A Gauss-Newton Result as the post's LevenbergMarquardt: losses are its ``post_metric``
-    trace (sum(r)**2); gradient_magnitudes stays empty, as in the post."""
-    name = f"LM step={parse(result.optimizer).step:g}"
-    metric = np.asarray(result.traces["post_metric"])[:steps]
-    kwargs = {"lw": 5, "color": "k", "alpha": 0.8} if first else {}
-    return _Net(name, metric, [], kwargs)
-
-
-def _plot_nets(fig, nets, show_to_max=-1):
-    """The post's ``plot_nets``, on ``fig``."""
-    ax1 = fig.add_subplot(2, 1, 1)
-    ax2 = fig.add_subplot(2, 1, 2)
-    for net in nets:
-        show_to = -1 if show_to_max > len(net.losses) else show_to_max
-        if len(net.losses) and np.isfinite(net.losses[show_to]):
-            ax1.semilogy(net.losses[:show_to], label=net.name, **net.plot_kwargs)
-            ax2.semilogy(net.gradient_magnitudes[:show_to], label=net.name, **net.plot_kwargs)
-        else:
-            ax1.semilogy(net.losses[:1], marker="x", label="(diverged) " + net.name, **net.plot_kwargs)
-    ax1.legend(loc="best")
-    ax2.legend(loc="best")
-    ax1.set_ylabel("Loss")
-    ax2.set_ylabel("Gradient magnitude")
-    return ax1, ax2
-
-
-def post_figure(rep) -> Figure:
-    """The post's first figure: its 8 first-order runs, loss and gradient magnitude."""
-    with style.context("seaborn-v0_8"):
-        fig = Figure(figsize=POST_FIGSIZE, dpi=POST_DPI)
-        nets = [post_net(rep.post[s], rep.steps) for s in claims.POST_FIRST_ORDER]
-        _plot_nets(fig, nets, -1)
-        fig.suptitle(f"The post's figure, reproduced (seed {rep.seed}, {rep.backend} backend)", fontsize=13)
-    return fig
-
-
-def post_figure_with_lm(rep) -> Figure:
-    """The post's second figure: the same runs and its 'LM' (its sum(r)**2), first 190 steps."""
-    with style.context("seaborn-v0_8"):
-        fig = Figure(figsize=POST_FIGSIZE, dpi=POST_DPI)
-        nets = [post_net(rep.post[s], rep.steps) for s in claims.POST_FIRST_ORDER]
-        nets += [post_lm_net(r, rep.gn_steps, i == 0) for i, r in enumerate(rep.post_lm.values())]
-        ax1, _ = _plot_nets(fig, nets, POST_LM_SHOW)
-        ax1.set_yticks(10 ** np.linspace(-14, 6, 7))
-        fig.suptitle(f"The post's figure with its LM, reproduced (seed {rep.seed}): "
-                     "the LM curves are sum(r)**2, not the loss", fontsize=13)
-    return fig
 
 
 # -- the corrected figure -------------------------------------------------------------------------
@@ -218,7 +138,7 @@ def balanced_figure(rep) -> Figure:
     ax.set_xlabel("iteration")
     ax.set_ylabel("relative loss")
     ax.grid(True, alpha=0.4)
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(f"Same initial product W1 W2, balanced factors (W1ᵀW1 = W2W2ᵀ): GD's plateau is the "
                  f"initialisation (seed {rep.seed})\n"
                  f"along GD from the post's init, ||W1ᵀW1 − W2W2ᵀ|| changes by {drift:.1%} (conserved by "
@@ -251,7 +171,7 @@ def long_gd_figure(rep) -> Figure:
     ax.set_xlabel("iteration")
     ax.set_ylabel("relative loss")
     ax.grid(True, alpha=0.4)
-    ax.legend(fontsize=9, loc="upper right")
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
     ax.set_title(f"GD is slow, not stuck: the curvature where it stalls has condition number "
                  f"{info['stall_curvature_cond']:.1e}", fontsize=11)
     return fig
@@ -276,7 +196,7 @@ def nsamples_figure(rep) -> Figure:
     ax1.set_xlabel("iteration")
     ax1.set_ylabel("relative loss")
     ax1.grid(True, alpha=0.4)
-    ax1.legend(fontsize=8)
+    ax1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
     finals = [rep.samples[n].relative_loss for n in sizes]
     ax2.loglog(sizes, [f if f is not None else np.nan for f in finals], "o-", color="#2171b5",
                label=f"after {rep.steps} steps")
@@ -290,7 +210,7 @@ def nsamples_figure(rep) -> Figure:
         lo, hi = min(vals), max(vals)
         ax2.set_ylim(lo / 10, hi * 10)
         ax2.set_title(f"spread max/min = {hi / lo:.2f}", fontsize=10)
-    ax2.legend(fontsize=8)
+    ax2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     fig.suptitle("More samples don't help: the same per-sample step (lr × 1000 / nsamples) gives the "
                  "same curve", fontsize=11)
     return fig
@@ -310,7 +230,7 @@ def kappa_figure(rep) -> Figure:
     ax.set_xlabel("seed")
     ax.set_ylabel("condition number of A")
     ax.grid(True, axis="y", alpha=0.4)
-    ax.legend(fontsize=9, loc="center right")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(f"A = linspace(1, 1e-5, 10)[:, None] * rand(10, 6) scales one row by 1e-5: "
                  f"kappa(A) between {values.min():.0f} and {values.max():.0f}, not 1e5", fontsize=10)
     return fig

@@ -1,0 +1,39 @@
+"""Text -> value converters for command-line options (argparse ``type=`` functions).
+
+Shared by :mod:`linnet.cli` and the report commands (:mod:`linnet.reports`), so that nothing has to
+import the CLI module. Each raises :class:`argparse.ArgumentTypeError`, which argparse turns into the
+CLI's one-line error and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+
+def number(text: str) -> float:
+    """A finite or infinite float; NaN and non-numbers are rejected."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if math.isnan(value):
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    return value
+
+
+def integer(text: str) -> int:
+    """An integer, written as one (``3000``, ``1_000_000``) or as an integral number (``1e3``, ``3000.0``).
+
+    ``1.5e3`` is 1500; ``1.5`` and ``1e-3`` are rejected (not integral)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not math.isfinite(value) or value != int(value):
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
+    return int(value)

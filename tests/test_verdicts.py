@@ -1,0 +1,90 @@
+"""The claims verdict plugin: verdicts from outcomes and claims, 80-column lines, the JSON entry."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from linnet.verdicts import CLAIMS, DOES_NOT_HOLD, HOLDS, NOT_RUN, decide, format_verdicts, function_name
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _by_key(verdicts):
+    return {v["key"]: v for v in verdicts}
+
+
+def test_function_name():
+    assert function_name("benchmarks/a.py::test_plateau[gd[lr=1e-05]-seed0-numpy]") == "test_plateau"
+    assert function_name("test_post_kappa") == "test_post_kappa"
+
+
+def test_outcomes_decide_and_claims_override():
+    kappa = {"kappa_seed0": 12.0, "kappa_seed1": 38.0}
+    v = _by_key(decide({
+        "b.py::test_plateau[a]": {"outcome": "passed", "extra_info": {"figures": {"relative_loss": 0.01}}},
+        "b.py::test_plateau[b]": {"outcome": "skipped", "extra_info": {}},
+        "b.py::test_post_kappa": {"outcome": "passed", "extra_info": {"figures": kappa}},
+        # a stored claim decides even when the benchmark passed (negative control of "holds")
+        "b.py::test_float32_floors": {"outcome": "passed", "extra_info": {"claim": {"key": "float32",
+                                                                                    "holds": False}}},
+        # a failed benchmark without a claim entry: the claim does not hold
+        "b.py::test_samples_dont_help[s0]": {"outcome": "failed", "extra_info": {}},
+    }))
+    assert v["plateau"]["verdict"] == HOLDS and v["plateau"]["ran"] == 1
+    assert v["post-kappa"]["verdict"] == HOLDS and v["post-kappa"]["numbers"] == "kappa(A) 12 to 38 over 2 seeds"
+    assert v["float32"]["verdict"] == DOES_NOT_HOLD
+    assert v["samples"]["verdict"] == DOES_NOT_HOLD and v["samples"]["failed"] == 1
+    assert v["slow-not-stuck"]["verdict"] == NOT_RUN and v["slow-not-stuck"]["numbers"] == ""
+    assert [c.number for c in CLAIMS] == list(range(1, 10))
+
+
+def test_unlisted_claim_gets_a_line():
+    v = decide({"b.py::test_new": {"outcome": "passed", "extra_info": {"claim": {"key": "new", "holds": True}}}})
+    assert _by_key(v)["new"]["verdict"] == HOLDS and _by_key(v)["new"]["number"] == 0
+
+
+def test_lines_fit_80_columns():
+    v = decide({"b.py::test_plateau[a]": {"outcome": "failed", "extra_info": {"figures": {
+        "relative_loss": 0.0123456, "diverged": False}}}})
+    for c in v:
+        c["numbers"] = c["numbers"] or "x" * 150
+    lines = format_verdicts(v)
+    assert max(map(len, lines)) <= 80
+    assert lines[0].startswith("  1  does not hold  GD and Adam plateau")
+
+
+BENCH = '''
+from linnet import claims
+
+def test_post_kappa(benchmark):
+    kappas = benchmark.pedantic(claims.post_kappas, args=(range(3),), rounds=1, iterations=1)
+    benchmark.extra_info["figures"] = {f"kappa_seed{s}": k for s, k in kappas.items()}
+    assert claims.check_post_kappa(kappas).holds
+
+def test_float32_floors(benchmark):
+    benchmark(lambda: None)
+    benchmark.extra_info["claim"] = {"key": "float32", "holds": False}
+'''
+
+
+def test_plugin_prints_the_verdict_and_saves_it(tmp_path):
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["linnet.verdicts"]\n')
+    (tmp_path / "test_b.py").write_text(textwrap.dedent(BENCH))
+    out = tmp_path / "run.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="80")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                           f"--benchmark-json={out}", str(tmp_path)], capture_output=True, text=True, env=env,
+                          cwd=tmp_path)
+    text = proc.stdout
+    assert "linnet claims verdict" in text, text
+    tail = text[text.index("linnet claims verdict"):].splitlines()[1:]
+    assert any(line.startswith("  4  holds") for line in tail)
+    assert any(line.startswith("  9  does not hold") for line in tail)
+    assert any(line.startswith("  1  not run") for line in tail)
+    assert max(len(line) for line in tail[:12]) <= 80
+    saved = _by_key(json.loads(out.read_text())["linnet_verdicts"])
+    assert saved["post-kappa"]["verdict"] == HOLDS and saved["float32"]["verdict"] == DOES_NOT_HOLD
+    assert "Max (" not in text and "Median" in text  # narrower default table columns
