@@ -44,6 +44,9 @@ from linnet.errors import LinnetError
 
 PRECONDITIONERS = ("kron", "jacobi", "none")
 
+#: the largest ydim m for which ``solver=auto`` forms J J^T and solves directly (see docs/wide.md)
+DIRECT_MAX = 1024
+
 #: Eisenstat & Walker (1996), "Choosing the forcing terms in an inexact Newton method", choice 2:
 #: eta_k = gamma (||F_k|| / ||F_{k-1}||)^alpha with gamma = 0.9, alpha = 2, safeguarded by
 #: max(eta_k, gamma eta_{k-1}^alpha) when gamma eta_{k-1}^alpha > 0.1 and capped at eta_max = 0.9;
@@ -173,6 +176,26 @@ def solve(system: RowSystem, RC: np.ndarray, mu: float, rtol: float, *, precond:
           maxiter: int = 500):
     """Z with (J J^T + mu I) Z ~= R C to relative residual ``rtol``; returns (Z, S, CGInfo), S the residual."""
     return cg(lambda V: apply(system, V, mu), RC, preconditioner(system, mu, precond), rtol, maxiter)
+
+
+def dense_operator(system: RowSystem, mu: float) -> np.ndarray:
+    """J J^T + mu I as a matrix, (ydim m, ydim m): sum_k R_k kron L_k + mu I (column-major vec).
+
+    The direct solve's matrix: (ydim m)^2 entries, so only for small outputs (see :data:`DIRECT_MAX`).
+    """
+    ydim, m, dtype = system.Q.shape[0], system.m, system.Q.dtype
+    K = mu * np.eye(ydim * m, dtype=dtype)
+    for L, R in system.factors:
+        K += np.kron(_eye(m, dtype) if R is None else R, _eye(ydim, dtype) if L is None else L)
+    return K
+
+
+def direct_solve(system: RowSystem, RC: np.ndarray, mu: float, rtol: float = 0.0, *, precond: str = "kron",
+                 maxiter: int = 0):
+    """The direct row-space solve (Cholesky of :func:`dense_operator`), with :func:`solve`'s signature and return."""
+    z = scipy.linalg.solve(dense_operator(system, mu), RC.ravel(order="F"), assume_a="pos")
+    Z = z.reshape(RC.shape, order="F")
+    return Z, RC - apply(system, Z, mu), CGInfo(0, 0.0, True)
 
 
 def step_from_row(system: RowSystem, weights, Z: np.ndarray) -> tuple:

@@ -90,6 +90,18 @@ def test_tight_cg_step_equals_the_dense_lm_step(case, precond):
     np.testing.assert_allclose(S, RC - krylov.apply(system, Z, mu), atol=1e-9 * np.abs(RC).max())
 
 
+@given(layered())
+def test_direct_solve_is_the_dense_solve(case):
+    weights, C, mu, rs = case
+    _, K = dense_operator(weights, C, mu)
+    system = krylov.row_system(weights, C)
+    RC = rs.randn(weights[0].shape[0], system.m)
+    np.testing.assert_allclose(krylov.dense_operator(system, mu), K, rtol=1e-12, atol=1e-12 * np.abs(K).max())
+    Z, S, info = krylov.direct_solve(system, RC, mu)
+    np.testing.assert_allclose(K @ vec(Z), vec(RC), rtol=1e-8, atol=1e-8 * np.abs(RC).max())
+    assert info.iterations == 0 and np.abs(S).max() <= 1e-8 * np.abs(RC).max()
+
+
 def test_kron_preconditioner_solves_two_layers_in_one_iteration():
     rs = np.random.RandomState(0)
     weights = (rs.randn(6, 9), rs.randn(9, 5))

@@ -1,4 +1,4 @@
-"""Levenberg-Marquardt with the CG inner solve (lm-cg) against the direct solve, at depth 2 and 3."""
+"""Levenberg-Marquardt in the row space (lm-rowspace): the CG solve against the direct one, at depth 2 and 3."""
 
 import dataclasses
 import tracemalloc
@@ -9,7 +9,6 @@ import pytest
 import linnet
 from linnet import krylov
 from linnet.errors import LinnetError
-from linnet.jacobian import dense_jacobian
 from linnet.optimizers import iterative
 
 
@@ -22,35 +21,6 @@ def deep_problem(depth, width, dim, *, kappa=100.0, nsamples=1000, seed=0):
     return dataclasses.replace(p, weights=weights, _cache={})
 
 
-def dense_solve(system, RC, mu, rtol, *, precond="kron", maxiter=500):
-    """The direct row-space solve: form J J^T + mu I densely (the oracle), z = solve, residual 0."""
-    J = dense_jacobian(tuple(_weights_of(system)), system.C)
-    K = J @ J.T + mu * np.eye(J.shape[0])
-    z = np.linalg.solve(K, RC.ravel(order="F")).reshape(RC.shape, order="F")
-    return z, RC - krylov.apply(system, z, mu), krylov.CGInfo(0, 0.0, True)
-
-
-_CURRENT = {}
-
-
-def _weights_of(system):
-    return _CURRENT["weights"]
-
-
-def direct_losses(problem, steps, monkeypatch):
-    """lm-cg's own damping logic with the inner solve replaced by the dense direct solve."""
-    real_system = krylov.row_system
-
-    def remembering(weights, C=None):
-        _CURRENT["weights"] = weights
-        return real_system(weights, C)
-
-    with monkeypatch.context() as m:
-        m.setattr(krylov, "row_system", remembering)
-        m.setattr(krylov, "solve", dense_solve)
-        return linnet.run(problem, "lm-cg", steps).losses
-
-
 def relative_gap(a, b):
     return np.max(np.abs(a - b) / np.abs(b))
 
@@ -59,19 +29,19 @@ def test_tight_inner_tolerance_follows_the_direct_lm_at_depth_two():
     """Against linnet's direct lm (an independent implementation): the first 5 losses within 1e-6 relative."""
     problem = linnet.conditioned_problem(100.0, 0, xdim=6, wdim=8, ydim=10, nsamples=200, rank=6)
     direct = linnet.run(problem, "lm", 5).losses
-    tight = linnet.run(problem, "lm-cg[rtol=1e-13,precond=none,maxiter=2000]", 5).losses
+    tight = linnet.run(problem, "lm-rowspace[solver=cg,rtol=1e-13,precond=none,maxiter=2000]", 5).losses
     assert relative_gap(tight, direct) <= 1e-6  # measured 8e-13
-    loose = linnet.run(problem, "lm-cg[rtol=0.5,precond=none]", 5).losses
+    loose = linnet.run(problem, "lm-rowspace[solver=cg,rtol=0.5,precond=none]", 5).losses
     assert relative_gap(loose, direct) > 1e-6  # negative control: a loose solve leaves the path (measured 129)
 
 
-def test_tight_inner_tolerance_follows_the_direct_solve_at_depth_three(monkeypatch):
+def test_tight_inner_tolerance_follows_the_direct_solve_at_depth_three():
     problem = deep_problem(3, 12, 6)
-    direct = direct_losses(problem, 5, monkeypatch)
-    tight = linnet.run(problem, "lm-cg[rtol=1e-13]", 5).losses
-    # measured 7e-15 .. 2e-12 on steps 1-4, 1e-8 on step 5 (whose loss is 1e-17 of the start: rounding)
+    direct = linnet.run(problem, "lm-rowspace[solver=direct]", 5).losses
+    tight = linnet.run(problem, "lm-rowspace[solver=cg,rtol=1e-13]", 5).losses
+    # measured 6e-15 .. 3e-12 on steps 1-4, 3e-8 on step 5 (whose loss is 1e-17 of the start: rounding)
     assert relative_gap(tight, direct) <= 1e-6
-    loose = linnet.run(problem, "lm-cg[rtol=0.5]", 5).losses
+    loose = linnet.run(problem, "lm-rowspace[solver=cg,rtol=0.5]", 5).losses
     assert relative_gap(loose, direct) > 1e-6  # negative control (measured 2e11)
 
 
@@ -79,7 +49,7 @@ def test_tight_inner_tolerance_follows_the_direct_solve_at_depth_three(monkeypat
 def test_default_tolerance_reaches_machine_precision_at_depth_three(precond):
     """Eisenstat-Walker truncation keeps LM's fast local rate: relative 1e-20 at depth 3."""
     problem = deep_problem(3, 24, 8)
-    result = linnet.run(problem, f"lm-cg[precond={precond}]", 60, target=1e-20)
+    result = linnet.run(problem, f"lm-rowspace[solver=cg,precond={precond}]", 60, target=1e-20)
     assert result.final_loss / problem.y_norm2 <= 1e-20  # measured 8e-21 (kron, 5 steps), 2e-28, 7e-30 (6); floor 2e-31
     inner = result.traces["inner_iterations"]
     assert inner[0] == 0 and inner[1:].min() >= 1 and len(inner) == len(result.losses)
@@ -89,7 +59,7 @@ def test_default_tolerance_reaches_machine_precision_at_depth_three(precond):
 def test_memory_is_a_few_copies_of_the_layers():
     """Peak numpy allocation of one update (tracemalloc): a few copies of the layers plus output-sized blocks."""
     problem = deep_problem(3, 256, 32, nsamples=0)
-    opt = linnet.optimizers.IterativeLM()
+    opt = linnet.optimizers.RowSpaceLM(solver="cg")
     ev = linnet.losses.evaluate(problem, problem.weights)
     state = opt.init(problem, problem.weights)
     tracemalloc.start()
@@ -102,8 +72,19 @@ def test_memory_is_a_few_copies_of_the_layers():
     assert peak < dense_gram
 
 
+def test_auto_picks_the_direct_solve_for_small_outputs():
+    """solver=auto: direct (no CG iterations) while ydim m <= DIRECT_MAX, cg beyond."""
+    small = deep_problem(3, 12, 6)
+    assert linnet.run(small, "lm-rowspace", 3).traces["inner_iterations"].max() == 0
+    big = deep_problem(2, 40, 33, nsamples=0)  # ydim m = 1089 > 1024
+    assert big.ydim * big.S_factor.shape[1] > krylov.DIRECT_MAX
+    assert linnet.run(big, "lm-rowspace", 2).traces["inner_iterations"].max() > 0
+
+
 def test_bad_settings_are_one_clear_error():
     with pytest.raises(LinnetError, match="precond must be one of"):
-        linnet.run(linnet.post_problem(0), "lm-cg[precond=ilu]", 1)
+        linnet.run(linnet.post_problem(0), "lm-rowspace[precond=ilu]", 1)
     with pytest.raises(LinnetError, match="rtol must be in"):
-        iterative.IterativeLM(rtol=2.0)
+        iterative.RowSpaceLM(rtol=2.0)
+    with pytest.raises(LinnetError, match="solver must be one of"):
+        iterative.RowSpaceLM(solver="lu")

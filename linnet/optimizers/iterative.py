@@ -1,11 +1,14 @@
-"""Levenberg-Marquardt for N layers with the matrix-free inner solve of :mod:`linnet.krylov`.
+"""Levenberg-Marquardt for N layers, solved in the Jacobian's row space, directly or matrix-free.
 
-``lm-cg[precond=kron]`` is Levenberg-Marquardt with Nielsen's damping rule, exactly as
+``lm-rowspace[solver=cg]`` is Levenberg-Marquardt with Nielsen's damping rule, exactly as
 :class:`linnet.optimizers.second_order.LevenbergMarquardt` (Madsen, Nielsen & Tingleff 2004,
-Algorithm 3.16), but the damped system (J J^T + mu I) z = r in J's row space is solved by
-preconditioned conjugate gradients on (ydim, m) matrices instead of by forming the
-(ydim m) x (ydim m) Gram matrix. Its memory is a few copies of the layers plus 2N matrices of the
-output's size, and it runs at any depth N >= 1 (layers W1 ... WN of any widths).
+Algorithm 3.16), at any depth N >= 1 (layers W1 ... WN of any widths), with the damped system
+(J J^T + mu I) z = r in J's row space solved
+
+* ``solver=cg``: by preconditioned conjugate gradients on (ydim, m) matrices (:func:`linnet.krylov.solve`),
+  memory a few copies of the layers plus 2N matrices of the output's size;
+* ``solver=direct``: by Cholesky of the (ydim m) x (ydim m) matrix (:func:`linnet.krylov.direct_solve`);
+* ``solver=auto`` (default): direct while ydim m <= :data:`linnet.krylov.DIRECT_MAX`, cg beyond.
 
 Truncation: the inner solve stops at relative residual eta_k, Eisenstat-Walker choice 2 on the
 residual norms ||R C|| (:func:`linnet.krylov.forcing_term`), bounded below by ``eta_min``; or at a
@@ -33,7 +36,7 @@ from linnet.optimizers.base import Optimizer
 from linnet.spec import check_positive, register
 
 
-class IterativeLMState(NamedTuple):
+class RowSpaceLMState(NamedTuple):
     mu: float  #: damping of the next step
     nu: float  #: growth factor of mu after a rejected step
     done: bool  #: no step of useful length reduces the loss
@@ -57,13 +60,17 @@ def max_diagonal(system: krylov.RowSystem) -> float:
     return out
 
 
-@register("lm-cg")
+SOLVERS = ("auto", "cg", "direct")
+
+
+@register("lm-rowspace")
 @dataclass(frozen=True)
-class IterativeLM(Optimizer):
-    """Levenberg-Marquardt (Nielsen damping) with a preconditioned CG inner solve; any depth, any width.
+class RowSpaceLM(Optimizer):
+    """Levenberg-Marquardt (Nielsen damping) at any depth and width; direct or CG row-space solve.
 
     Attributes:
         tau: initial damping relative to the largest diagonal entry of J^T J (as ``lm``).
+        solver: "auto", "cg" or "direct" (module docstring).
         precond: "kron" (exact inverse of the first and last layers' Kronecker terms), "jacobi"
             or "none"; see :mod:`linnet.krylov`.
         rtol: a fixed relative tolerance of the inner solve; 0 (default) for Eisenstat-Walker.
@@ -72,16 +79,19 @@ class IterativeLM(Optimizer):
     """
 
     tau: float = 1e-3
+    solver: str = "auto"
     precond: str = "kron"
     rtol: float = 0.0
     eta_min: float = 1e-10
     maxiter: int = 500
-    example = "lm-cg[precond=kron]"
+    example = "lm-rowspace[solver=cg]"
     #: safety bound on rejected trials per update (as ``lm``)
     max_trials = 64
 
     def __post_init__(self):
         check_positive(self, tau=self.tau, eta_min=self.eta_min, maxiter=self.maxiter)
+        if self.solver not in SOLVERS:
+            raise LinnetError(f"{self.name}: solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
         if self.precond not in krylov.PRECONDITIONERS:
             raise LinnetError(f"{self.name}: precond must be one of {', '.join(krylov.PRECONDITIONERS)}, "
                               f"got {self.precond!r}")
@@ -90,7 +100,7 @@ class IterativeLM(Optimizer):
 
     def init(self, problem, weights):
         system = krylov.row_system(weights, problem.S_factor)
-        return IterativeLMState(self.tau * max_diagonal(system), 2.0, False, None, None, 0)
+        return RowSpaceLMState(self.tau * max_diagonal(system), 2.0, False, None, None, 0)
 
     def update(self, problem, weights, evaluation, state):
         system = krylov.row_system(weights, problem.S_factor)
@@ -101,8 +111,10 @@ class IterativeLM(Optimizer):
         eps = np.finfo(RC.dtype).eps
         small = eps * (math.sqrt(sum(float(np.vdot(W, W)) for W in weights)) + eps)
         mu, nu, inner = state.mu, state.nu, 0
+        direct = self.solver == "direct" or (self.solver == "auto" and RC.size <= krylov.DIRECT_MAX)
+        solve = krylov.direct_solve if direct else krylov.solve
         for _ in range(self.max_trials):
-            Z, S, info = krylov.solve(system, RC, mu, eta, precond=self.precond, maxiter=self.maxiter)
+            Z, S, info = solve(system, RC, mu, eta, precond=self.precond, maxiter=self.maxiter)
             inner += info.iterations
             deltas = krylov.step_from_row(system, weights, Z)
             if math.sqrt(sum(float(np.vdot(d, d)) for d in deltas)) <= small:
@@ -114,9 +126,9 @@ class IterativeLM(Optimizer):
             rho = actual / predicted if predicted > 0 else -np.inf
             if rho > 0:
                 mu *= max(1 / 3, 1 - (2 * rho - 1) ** 3)
-                return new, IterativeLMState(mu, 2.0, False, rnorm, eta, inner)
+                return new, RowSpaceLMState(mu, 2.0, False, rnorm, eta, inner)
             mu, nu = mu * nu, nu * 2
-        return weights, IterativeLMState(mu, nu, True, rnorm, eta, inner)
+        return weights, RowSpaceLMState(mu, nu, True, rnorm, eta, inner)
 
     def is_done(self, state) -> bool:
         return state.done
