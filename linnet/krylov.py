@@ -121,7 +121,8 @@ def preconditioner(system: RowSystem, mu: float, kind: str = "kron"):
     Rb = _eye(m, dtype) if Rb is None else Rb
     theta, U = scipy.linalg.eigh(Ra + mu * _eye(m, dtype), Rb)
     denom = system.lam[:, None] + theta[None, :]
-    denom = np.where(denom > 0, denom, np.finfo(dtype).tiny)
+    # mu = 0 with a singular R_1 and L_N (Gauss-Newton on narrow layers): keep M^-1 bounded
+    denom = np.maximum(denom, np.finfo(dtype).eps * float(denom.max()))
     Q = system.Q
     return lambda V: Q @ ((Q.T @ V @ U) / denom) @ U.T
 
@@ -192,8 +193,13 @@ def dense_operator(system: RowSystem, mu: float) -> np.ndarray:
 
 def direct_solve(system: RowSystem, RC: np.ndarray, mu: float, rtol: float = 0.0, *, precond: str = "kron",
                  maxiter: int = 0):
-    """The direct row-space solve (Cholesky of :func:`dense_operator`), with :func:`solve`'s signature and return."""
-    z = scipy.linalg.solve(dense_operator(system, mu), RC.ravel(order="F"), assume_a="pos")
+    """The direct row-space solve, with :func:`solve`'s signature and return.
+
+    Cholesky of :func:`dense_operator` when mu > 0; the minimum-norm least-squares solution (numpy's
+    lstsq, default cutoff) when mu = 0, where J J^T may be singular (Gauss-Newton).
+    """
+    K, rhs = dense_operator(system, mu), RC.ravel(order="F")
+    z = scipy.linalg.solve(K, rhs, assume_a="pos") if mu > 0 else np.linalg.lstsq(K, rhs, rcond=None)[0]
     Z = z.reshape(RC.shape, order="F")
     return Z, RC - apply(system, Z, mu), CGInfo(0, 0.0, True)
 

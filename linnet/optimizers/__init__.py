@@ -7,12 +7,13 @@ Importing this package registers every optimizer: first-order ones here, second-
 from linnet.optimizers import first_order, iterative, scipy_peer, second_order
 from linnet.optimizers.base import Optimizer
 from linnet.optimizers.first_order import GD, Adam, Momentum, RMSprop
-from linnet.optimizers.iterative import RowSpaceLM
+from linnet.optimizers.iterative import RowSpaceGaussNewton, RowSpaceLM
 from linnet.optimizers.second_order import ALS, KFAC, ClosedForm, GaussNewton, LevenbergMarquardt
 
 __all__ = [
     "ALS",
     "GD",
+    "RowSpaceGaussNewton",
     "RowSpaceLM",
     "KFAC",
     "Adam",

@@ -1,4 +1,4 @@
-"""Levenberg-Marquardt for N layers, solved in the Jacobian's row space, directly or matrix-free.
+"""Levenberg-Marquardt and Gauss-Newton for N layers, solved in the Jacobian's row space, directly or matrix-free.
 
 ``lm-rowspace[solver=cg]`` is Levenberg-Marquardt with Nielsen's damping rule, exactly as
 :class:`linnet.optimizers.second_order.LevenbergMarquardt` (Madsen, Nielsen & Tingleff 2004,
@@ -9,6 +9,9 @@ Algorithm 3.16), at any depth N >= 1 (layers W1 ... WN of any widths), with the 
   memory a few copies of the layers plus 2N matrices of the output's size;
 * ``solver=direct``: by Cholesky of the (ydim m) x (ydim m) matrix (:func:`linnet.krylov.direct_solve`);
 * ``solver=auto`` (default): direct while ydim m <= :data:`linnet.krylov.DIRECT_MAX`, cg beyond.
+
+``gauss-newton-rowspace[step=S,solver=cg]`` is the undamped step theta <- theta - S J^T z with
+J J^T z = r (mu = 0), the N-layer, matrix-free form of ``gauss-newton[step=S]``.
 
 Truncation: the inner solve stops at relative residual eta_k, Eisenstat-Walker choice 2 on the
 residual norms ||R C|| (:func:`linnet.krylov.forcing_term`), bounded below by ``eta_min``; or at a
@@ -63,9 +66,46 @@ def max_diagonal(system: krylov.RowSystem) -> float:
 SOLVERS = ("auto", "cg", "direct")
 
 
+class _RowSpaceSolve:
+    """What the row-space methods share: checking the solver settings and one truncated solve per step.
+
+    The classes declare the fields ``solver``, ``precond``, ``rtol``, ``eta_min`` and ``maxiter``.
+    """
+
+    def _check_solver(self):
+        check_positive(self, eta_min=self.eta_min, maxiter=self.maxiter)
+        if self.solver not in SOLVERS:
+            raise LinnetError(f"{self.name}: solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
+        if self.precond not in krylov.PRECONDITIONERS:
+            raise LinnetError(f"{self.name}: precond must be one of {', '.join(krylov.PRECONDITIONERS)}, "
+                              f"got {self.precond!r}")
+        if not (math.isfinite(self.rtol) and 0 <= self.rtol < 1):
+            raise LinnetError(f"{self.name}: rtol must be in [0, 1) (0 = Eisenstat-Walker), got {self.rtol!r}")
+
+    def _setup(self, problem, weights, evaluation, state):
+        """(system, R C, ||R C||, eta, solve) for this step; solve(system, RC, mu) -> (Z, S, CGInfo)."""
+        system = krylov.row_system(weights, problem.S_factor)
+        RC = evaluation.residual @ problem.S_factor
+        rnorm = float(np.linalg.norm(RC))
+        eta = self.rtol or krylov.forcing_term(rnorm, state.rnorm, state.eta, self.eta_min)
+        direct = self.solver == "direct" or (self.solver == "auto" and RC.size <= krylov.DIRECT_MAX)
+        method = krylov.direct_solve if direct else krylov.solve
+
+        def solve(system, RC, mu):
+            return method(system, RC, mu, eta, precond=self.precond, maxiter=self.maxiter)
+
+        return system, RC, rnorm, eta, solve
+
+    def record(self, problem, weights, state):
+        out = {"inner_iterations": state.inner, "forcing": math.nan if state.eta is None else state.eta}
+        if hasattr(state, "mu"):
+            out["damping"] = state.mu
+        return out
+
+
 @register("lm-rowspace")
 @dataclass(frozen=True)
-class RowSpaceLM(Optimizer):
+class RowSpaceLM(_RowSpaceSolve, Optimizer):
     """Levenberg-Marquardt (Nielsen damping) at any depth and width; direct or CG row-space solve.
 
     Attributes:
@@ -89,32 +129,21 @@ class RowSpaceLM(Optimizer):
     max_trials = 64
 
     def __post_init__(self):
-        check_positive(self, tau=self.tau, eta_min=self.eta_min, maxiter=self.maxiter)
-        if self.solver not in SOLVERS:
-            raise LinnetError(f"{self.name}: solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
-        if self.precond not in krylov.PRECONDITIONERS:
-            raise LinnetError(f"{self.name}: precond must be one of {', '.join(krylov.PRECONDITIONERS)}, "
-                              f"got {self.precond!r}")
-        if not (math.isfinite(self.rtol) and 0 <= self.rtol < 1):
-            raise LinnetError(f"{self.name}: rtol must be in [0, 1) (0 = Eisenstat-Walker), got {self.rtol!r}")
+        check_positive(self, tau=self.tau)
+        self._check_solver()
 
     def init(self, problem, weights):
         system = krylov.row_system(weights, problem.S_factor)
         return RowSpaceLMState(self.tau * max_diagonal(system), 2.0, False, None, None, 0)
 
     def update(self, problem, weights, evaluation, state):
-        system = krylov.row_system(weights, problem.S_factor)
-        RC = evaluation.residual @ problem.S_factor
-        rr = float(np.vdot(RC, RC))
-        rnorm = math.sqrt(rr)
-        eta = self.rtol or krylov.forcing_term(rnorm, state.rnorm, state.eta, self.eta_min)
+        system, RC, rnorm, eta, solve = self._setup(problem, weights, evaluation, state)
+        rr = rnorm * rnorm
         eps = np.finfo(RC.dtype).eps
         small = eps * (math.sqrt(sum(float(np.vdot(W, W)) for W in weights)) + eps)
         mu, nu, inner = state.mu, state.nu, 0
-        direct = self.solver == "direct" or (self.solver == "auto" and RC.size <= krylov.DIRECT_MAX)
-        solve = krylov.direct_solve if direct else krylov.solve
         for _ in range(self.max_trials):
-            Z, S, info = solve(system, RC, mu, eta, precond=self.precond, maxiter=self.maxiter)
+            Z, S, info = solve(system, RC, mu)
             inner += info.iterations
             deltas = krylov.step_from_row(system, weights, Z)
             if math.sqrt(sum(float(np.vdot(d, d)) for d in deltas)) <= small:
@@ -133,6 +162,41 @@ class RowSpaceLM(Optimizer):
     def is_done(self, state) -> bool:
         return state.done
 
-    def record(self, problem, weights, state):
-        return {"damping": state.mu, "inner_iterations": state.inner,
-                "forcing": math.nan if state.eta is None else state.eta}
+
+
+class RowSpaceGNState(NamedTuple):
+    rnorm: float | None  #: ||R C|| at the previous outer step (for the forcing term)
+    eta: float | None  #: the previous forcing term
+    inner: int  #: CG iterations of the last update
+
+
+@register("gauss-newton-rowspace")
+@dataclass(frozen=True)
+class RowSpaceGaussNewton(_RowSpaceSolve, Optimizer):
+    """Gauss-Newton, theta <- theta - step J^T z with J J^T z = r, at any depth; direct or CG solve.
+
+    With J J^T invertible (hidden widths at least ydim and m) d = -J^T z is the minimum-norm
+    Gauss-Newton step, as ``gauss-newton`` computes it for two layers. Attributes as
+    :class:`RowSpaceLM`, with ``step`` the scale S of the update in place of the damping.
+    """
+
+    step: float
+    solver: str = "auto"
+    precond: str = "kron"
+    rtol: float = 0.0
+    eta_min: float = 1e-10
+    maxiter: int = 500
+    example = "gauss-newton-rowspace[step=1.0,solver=cg]"
+
+    def __post_init__(self):
+        check_positive(self, step=self.step)
+        self._check_solver()
+
+    def init(self, problem, weights):
+        return RowSpaceGNState(None, None, 0)
+
+    def update(self, problem, weights, evaluation, state):
+        system, RC, rnorm, eta, solve = self._setup(problem, weights, evaluation, state)
+        Z, _, info = solve(system, RC, 0.0)
+        deltas = krylov.step_from_row(system, weights, Z)
+        return tuple(W + self.step * d for W, d in zip(weights, deltas)), RowSpaceGNState(rnorm, eta, info.iterations)
