@@ -27,6 +27,7 @@ import pytest
 import linnet
 from linnet.benchmarking import record
 from linnet.losses import evaluate
+from linnet.stopping import TARGET_REACHED
 
 CG = "lm-rowspace[solver=cg]"
 DIRECT = "lm-rowspace[solver=direct]"
@@ -84,15 +85,22 @@ def step_peak_bytes(problem, spec: str) -> int:
     return peak
 
 
-def step_seconds(problem, spec: str, repeats: int = 2) -> float:
-    """Best wall time of one update (evaluation included) at the problem's start."""
+def step_seconds(problem, spec: str, repeats: int = 3) -> float:
+    """Best single-thread CPU time of one update (evaluation included) at the problem's start.
+
+    One BLAS thread and process CPU time (not wall time) keep the figure steady on a shared
+    machine, where other processes' load would otherwise dominate the differences being fitted.
+    """
+    from threadpoolctl import threadpool_limits
+
     opt = linnet.spec.as_optimizer(spec)
     state = opt.init(problem, problem.weights)
     best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        opt.update(problem, problem.weights, evaluate(problem, problem.weights), state)
-        best = min(best, time.perf_counter() - start)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(repeats):
+            start = time.process_time()
+            opt.update(problem, problem.weights, evaluate(problem, problem.weights), state)
+            best = min(best, time.process_time() - start)
     return best
 
 
@@ -117,7 +125,7 @@ def test_preconditioners_inner_iterations(benchmark, depth):
     benchmark.extra_info["seconds"] = {pc: r.seconds for pc, r in runs.items()}
     record(benchmark, runs["kron"], inner_kron=inner["kron"], inner_jacobi=inner["jacobi"],
            inner_none=inner["none"])
-    assert all(r.status == linnet.results.TARGET_REACHED for r in runs.values())
+    assert all(r.status == TARGET_REACHED for r in runs.values())
     assert inner["kron"] < min(inner["jacobi"], inner["none"])  # measured: see docs/wide.md
 
 
@@ -195,7 +203,7 @@ METHODS = {"gd": "gd[lr=1e-05]", "direct LM": DIRECT, "CG LM": CG}
 
 
 def scaling_table(dim: int = 64) -> list[dict]:
-    """Time and peak numpy memory of one update for each method, against width (depth 3) and depth (width 256)."""
+    """CPU time (1 thread) and peak numpy memory of one update per method against width (depth 3) and depth."""
     rows = []
     for sweep, configs in (("width", [(3, w) for w in WIDTHS]), ("depth", [(d, 256) for d in DEPTHS])):
         for depth, width in configs:
@@ -229,7 +237,8 @@ def draw_scaling(rows, path: str) -> None:
     from linnet.files import write_atomic
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    panels = (("width", "width", "seconds", "time per step (s)"), ("depth", "depth", "seconds", "time per step (s)"),
+    panels = (("width", "width", "seconds", "CPU time per step, 1 thread (s)"),
+              ("depth", "depth", "seconds", "CPU time per step, 1 thread (s)"),
               ("width", "width", "peak_bytes", "peak memory of a step (bytes)"))
     for ax, (sweep, x, y, label) in zip(axes, panels):
         for method in METHODS:

@@ -37,6 +37,7 @@ from linnet.errors import LinnetError
 from linnet.losses import loss
 from linnet.optimizers.base import Optimizer
 from linnet.spec import check_positive, register
+from linnet.stopping import NO_PROGRESS
 
 
 class RowSpaceLMState(NamedTuple):
@@ -127,6 +128,8 @@ class RowSpaceLM(_RowSpaceSolve, Optimizer):
     example = "lm-rowspace[solver=cg]"
     #: safety bound on rejected trials per update (as ``lm``)
     max_trials = 64
+    #: as ``lm``: a run ends when no step of useful length reduces the loss
+    done_status = NO_PROGRESS
 
     def __post_init__(self):
         check_positive(self, tau=self.tau)
