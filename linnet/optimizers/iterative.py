@@ -10,7 +10,7 @@ Algorithm 3.16), at any depth N >= 1 (layers W1 ... WN of any widths), with the 
 * ``solver=direct``: by Cholesky of the (ydim m) x (ydim m) matrix (:func:`linnet.krylov.direct_solve`);
 * ``solver=auto`` (default): direct while ydim m <= :data:`linnet.krylov.DIRECT_MAX`, cg beyond.
 
-``gauss-newton-rowspace[step=S,solver=cg]`` is the undamped step theta <- theta - S J^T z with
+``gauss-newton-rowspace[solver=cg,step=S]`` is the undamped step theta <- theta - S J^T z with
 J J^T z = r (mu = 0), the N-layer, matrix-free form of ``gauss-newton[step=S]``.
 
 Truncation: the inner solve stops at relative residual eta_k, Eisenstat-Walker choice 2 on the
@@ -67,13 +67,26 @@ def max_diagonal(system: krylov.RowSystem) -> float:
 SOLVERS = ("auto", "cg", "direct")
 
 
+@dataclass(frozen=True)
 class _RowSpaceSolve:
-    """What the row-space methods share: checking the solver settings and one truncated solve per step.
+    """The row-space methods' solver settings and one truncated solve per step.
 
-    The classes declare the fields ``solver``, ``precond``, ``rtol``, ``eta_min`` and ``maxiter``.
+    Attributes:
+        solver: "auto", "cg" or "direct" (module docstring).
+        precond: "kron" (exact inverse of the first and last layers' Kronecker terms), "jacobi"
+            or "none"; see :mod:`linnet.krylov`.
+        rtol: a fixed relative tolerance of the inner solve; 0 (default) for Eisenstat-Walker.
+        eta_min: the lower bound of the Eisenstat-Walker forcing term.
+        maxiter: the most CG iterations per inner solve.
     """
 
-    def _check_solver(self):
+    solver: str = "auto"
+    precond: str = "kron"
+    rtol: float = 0.0
+    eta_min: float = 1e-10
+    maxiter: int = 500
+
+    def __post_init__(self):
         check_positive(self, eta_min=self.eta_min, maxiter=self.maxiter)
         if self.solver not in SOLVERS:
             raise LinnetError(f"{self.name}: solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
@@ -109,22 +122,11 @@ class _RowSpaceSolve:
 class RowSpaceLM(_RowSpaceSolve, Optimizer):
     """Levenberg-Marquardt (Nielsen damping) at any depth and width; direct or CG row-space solve.
 
-    Attributes:
+    Attributes: the solver settings of :class:`_RowSpaceSolve`, then
         tau: initial damping relative to the largest diagonal entry of J^T J (as ``lm``).
-        solver: "auto", "cg" or "direct" (module docstring).
-        precond: "kron" (exact inverse of the first and last layers' Kronecker terms), "jacobi"
-            or "none"; see :mod:`linnet.krylov`.
-        rtol: a fixed relative tolerance of the inner solve; 0 (default) for Eisenstat-Walker.
-        eta_min: the lower bound of the Eisenstat-Walker forcing term.
-        maxiter: the most CG iterations per inner solve.
     """
 
     tau: float = 1e-3
-    solver: str = "auto"
-    precond: str = "kron"
-    rtol: float = 0.0
-    eta_min: float = 1e-10
-    maxiter: int = 500
     example = "lm-rowspace[solver=cg]"
     #: safety bound on rejected trials per update (as ``lm``)
     max_trials = 64
@@ -133,7 +135,7 @@ class RowSpaceLM(_RowSpaceSolve, Optimizer):
 
     def __post_init__(self):
         check_positive(self, tau=self.tau)
-        self._check_solver()
+        super().__post_init__()
 
     def init(self, problem, weights):
         system = krylov.row_system(weights, problem.S_factor)
@@ -179,21 +181,18 @@ class RowSpaceGaussNewton(_RowSpaceSolve, Optimizer):
     """Gauss-Newton, theta <- theta - step J^T z with J J^T z = r, at any depth; direct or CG solve.
 
     With J J^T invertible (hidden widths at least ydim and m) d = -J^T z is the minimum-norm
-    Gauss-Newton step, as ``gauss-newton`` computes it for two layers. Attributes as
-    :class:`RowSpaceLM`, with ``step`` the scale S of the update in place of the damping.
+    Gauss-Newton step, as ``gauss-newton`` computes it for two layers.
+
+    Attributes: the solver settings of :class:`_RowSpaceSolve`, then
+        step: the scale S of the update (1: full Gauss-Newton steps).
     """
 
-    step: float
-    solver: str = "auto"
-    precond: str = "kron"
-    rtol: float = 0.0
-    eta_min: float = 1e-10
-    maxiter: int = 500
-    example = "gauss-newton-rowspace[step=1.0,solver=cg]"
+    step: float = 1.0
+    example = "gauss-newton-rowspace[solver=cg]"
 
     def __post_init__(self):
         check_positive(self, step=self.step)
-        self._check_solver()
+        super().__post_init__()
 
     def init(self, problem, weights):
         return RowSpaceGNState(None, None, 0)
