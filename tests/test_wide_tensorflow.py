@@ -39,3 +39,13 @@ def test_the_device_is_recorded():
     expected = "GPU:0" if tf.config.list_physical_devices("GPU") else "CPU:0"
     assert result.device == expected and record(result)["device"] == expected
     assert linnet.run(wide(depth=2, width=32, dim=4), "gd[lr=0.05]", 3).device == "CPU"
+
+
+def test_the_device_is_in_the_benchmark_machine_info():
+    """Once TensorFlow is imported (as by a TensorFlow benchmark) the machine info names its device."""
+    import tensorflow as tf
+
+    from linnet.backends.tf_runtime import device
+    from linnet.benchmarking import machine_info
+
+    assert machine_info()["tensorflow_device"] == device(tf)
