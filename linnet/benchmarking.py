@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 
 from linnet.record import plain
 from linnet.record import record as run_record
@@ -54,6 +55,7 @@ def machine_info() -> dict:
         "numpy": numpy.__version__,
         "scipy": scipy.__version__,
         "tensorflow": _tensorflow_version(),
+        "tensorflow_device": _tensorflow_device(),
         "blas": _blas(),
     }
     return info
@@ -77,6 +79,17 @@ def _blas() -> list[dict]:
         return []
     keep = ("internal_api", "version", "num_threads", "architecture", "threading_layer")
     return [{k: d.get(k) for k in keep} for d in threadpool_info() if d.get("user_api") == "blas"]
+
+
+def _tensorflow_device() -> str | None:
+    """The TensorFlow backend's device (``GPU:0`` or ``CPU:0``) where this process has imported
+    TensorFlow (a TensorFlow benchmark ran), else None; never imports it."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return None
+    from linnet.backends.tf_runtime import device
+
+    return device(tf)
 
 
 def _tensorflow_version() -> str | None:

@@ -37,6 +37,7 @@ Keys (name, type: meaning):
 ``steps_to_1e-6`` ...    int|None      first number of updates with relative loss <= 1e-6, 1e-12,
                                         1e-20, 1e-28 (:data:`TARGETS`); None if never
 ``seconds``               float         wall time of the loop
+``device``                str           where it ran: ``CPU``, or TensorFlow's device (``GPU:0``)
 ========================  ============  ==============================================================
 
 With ``history=True`` three more keys hold the histories: per-step ``losses`` and ``grad_norms``
@@ -97,6 +98,7 @@ def record(result, history: bool = False) -> dict:
     })
     out.update({steps_to_key(t): result.steps_to(t) for t in TARGETS})
     out["seconds"] = result.seconds
+    out["device"] = result.device
     if history:
         out["losses"] = result.losses
         out["grad_norms"] = result.grad_norms

@@ -27,7 +27,7 @@ from linnet.stopping import message as _message
 
 
 def stopped(status: int, steps: int, optimizer: str, backend: str, problem, losses, grad_norms, weights,
-            seconds: float, traces: dict | None = None, message: str | None = None) -> Result:
+            seconds: float, traces: dict | None = None, message: str | None = None, device: str = "CPU") -> Result:
     """The Result of a run loop that stopped with ``status`` after ``steps`` updates.
 
     Every loop (numpy, TensorFlow, the scipy peer) builds its record here, so ``diverged`` and the
@@ -48,6 +48,7 @@ def stopped(status: int, steps: int, optimizer: str, backend: str, problem, loss
         message=message,
         seconds=seconds,
         traces={k: np.asarray(v) for k, v in (traces or {}).items()},
+        device=device,
     )
 
 
@@ -70,6 +71,7 @@ class Result:
         seconds: wall time of the loop (after problem set-up and, for TensorFlow, tracing).
         traces: extra per-step histories an optimizer records, by name (e.g. the post's plotted
             ``sum(r)**2`` or LM's damping), each a 1-D array.
+        device: where the arithmetic ran: ``"CPU"`` (numpy), or TensorFlow's device, e.g. ``"GPU:0"``.
     """
 
     optimizer: str
@@ -84,6 +86,7 @@ class Result:
     message: str
     seconds: float
     traces: dict = field(default_factory=dict)
+    device: str = "CPU"
 
     @property
     def initial_loss(self) -> float:

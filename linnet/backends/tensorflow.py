@@ -55,7 +55,7 @@ from collections import OrderedDict
 import numpy as np
 
 from linnet import results
-from linnet.backends.tf_runtime import INSTALL_HINT, configure_environment, tensorflow_modules  # noqa: F401
+from linnet.backends.tf_runtime import INSTALL_HINT, configure_environment, device, tensorflow_modules  # noqa: F401
 from linnet.backends.tf_trainer import Trainer
 from linnet.errors import LinnetError
 from linnet.optimizers.first_order import GD, Adam, Momentum, RMSprop
@@ -91,7 +91,8 @@ def _trainer(optimizer, problem, mode) -> Trainer:
         trainer = _cache.get(key)
         if trainer is None:
             tf, keras = tensorflow_modules()
-            trainer = _cache[key] = Trainer(tf, keras, optimizer, problem, mode)
+            with tf.device(device(tf)):  # variables and loop on the GPU when TensorFlow sees one
+                trainer = _cache[key] = Trainer(tf, keras, optimizer, problem, mode)
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
         _cache.move_to_end(key)
@@ -127,7 +128,7 @@ def run(problem, optimizer, steps: int, *, target: float | None = None, mode: st
     # the stopping threshold in the variables' dtype, so host and graph tests agree
     target_loss = -math.inf if target is None else float(problem.dtype.type(target * problem.y_norm2))
     trainer = _trainer(optimizer, problem, mode)
-    with trainer.lock:
+    with trainer.lock, trainer.tf.device(trainer.device):
         trainer.reset(problem, optimizer)
         trainer.warm_up(steps)
         trainer.reset(problem, optimizer)
@@ -138,4 +139,5 @@ def run(problem, optimizer, steps: int, *, target: float | None = None, mode: st
             losses, norms, k, status = trainer.run_loop(steps, target_loss)
         seconds = time.perf_counter() - start
         weights = trainer.weights()
-    return results.stopped(status, k, optimizer.spec, "tensorflow", problem, losses, norms, weights, seconds)
+    return results.stopped(status, k, optimizer.spec, "tensorflow", problem, losses, norms, weights, seconds,
+                           device=trainer.device)

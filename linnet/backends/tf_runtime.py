@@ -52,6 +52,11 @@ def _native_stderr_silenced():
         os.close(devnull)
 
 
+def device(tf) -> str:
+    """The device the backend places its variables and loop on: the first GPU TensorFlow sees, else the CPU."""
+    return "GPU:0" if tf.config.list_physical_devices("GPU") else "CPU:0"
+
+
 def tensorflow_modules():
     """Import TensorFlow and Keras 3 once, quietly; LinnetError naming the extra when missing."""
     global _modules

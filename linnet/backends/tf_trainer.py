@@ -12,6 +12,7 @@ import threading
 import numpy as np
 
 from linnet import stopping
+from linnet.backends.tf_runtime import device
 
 
 def keras_optimizer(keras, optimizer, learning_rate, dtype):
@@ -48,6 +49,7 @@ class Trainer:
     def __init__(self, tf, keras, optimizer, problem, mode):
         self.tf = tf
         self.mode = mode
+        self.device = device(tf)  #: where the variables and the traced code run
         self.dtype = tf.as_dtype(problem.dtype.name)
         self.lock = threading.Lock()
         self.warm: set = set()

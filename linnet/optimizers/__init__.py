@@ -4,14 +4,17 @@ Importing this package registers every optimizer: first-order ones here, second-
 :mod:`linnet.optimizers.second_order` and the scipy peer in :mod:`linnet.optimizers.scipy_peer`.
 """
 
-from linnet.optimizers import first_order, scipy_peer, second_order
+from linnet.optimizers import first_order, iterative, scipy_peer, second_order
 from linnet.optimizers.base import Optimizer
 from linnet.optimizers.first_order import GD, Adam, Momentum, RMSprop
+from linnet.optimizers.iterative import RowSpaceGaussNewton, RowSpaceLM
 from linnet.optimizers.second_order import ALS, KFAC, ClosedForm, GaussNewton, LevenbergMarquardt
 
 __all__ = [
     "ALS",
     "GD",
+    "RowSpaceGaussNewton",
+    "RowSpaceLM",
     "KFAC",
     "Adam",
     "ClosedForm",
@@ -21,6 +24,7 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "first_order",
+    "iterative",
     "scipy_peer",
     "second_order",
 ]
