@@ -70,7 +70,7 @@ def from_result(member: dict, result) -> dict:
     """The row of a member run one by one with :func:`linnet.run`."""
     return run_record(member, status=result.status, message=result.message, steps=result.steps,
                       initial_loss=result.initial_loss, final_loss=result.losses[-1],
-                      y_norm2=result.problem["y_norm2"], grad_norm=result.grad_norms[-1],
+                      y_norm2=result.problem_info["y_norm2"], grad_norm=result.grad_norms[-1],
                       steps_to={t: result.steps_to(t) for t in RECORD_TARGETS}, seconds=result.seconds,
                       batched=False)
 
