@@ -59,6 +59,7 @@ class Momentum(Optimizer):
     momentum: float
     example = "momentum[lr=1e-06,momentum=0.9]"
     first_order = True
+    batchable = True
     backends = ("numpy", "tensorflow")
 
     def __post_init__(self):
@@ -90,6 +91,7 @@ class Adam(Optimizer):
     eps: float = 1e-8
     example = "adam[lr=0.01]"
     first_order = True
+    batchable = True
     backends = ("numpy", "tensorflow")
 
     def __post_init__(self):
@@ -125,6 +127,7 @@ class RMSprop(Optimizer):
     eps: float = 1e-7
     example = "rmsprop[lr=0.001]"
     first_order = True
+    batchable = True
     backends = ("numpy", "tensorflow")
 
     def __post_init__(self):
