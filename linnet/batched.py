@@ -7,9 +7,9 @@ overhead over B members. Every layer is a stack (B, rows, cols), so any depth N 
 The loss and gradients are those of :mod:`linnet.losses` (tr(R S R^T), dL/dWk = 2 (W1..W_{k-1})^T
 R S (W_{k+1}..WN)^T), written for stacks. The updates are the optimizers' own ``update`` methods
 (:mod:`linnet.optimizers.first_order`), whose formulas broadcast over the batch axis; the step size
-``lr`` may differ per member (a (B, 1, 1) array). The stopping rule is the run loop's
-(:func:`linnet.run.run`), applied per member with an active mask: a member stops at its first
-non-finite loss (diverged), at the step limit (completed) or, before that, at the target.
+``lr`` may differ per member (a (B, 1, 1) array). The stopping rule is the one of every run loop
+(:func:`linnet.stopping.decide_many`), applied per member with an active mask: a member stops at
+its first non-finite loss (diverged), at the step limit (completed) or, before that, at the target.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from linnet import results
+from linnet import stopping
 from linnet.errors import LinnetError
 from linnet.spec import as_optimizer
 
@@ -87,7 +87,7 @@ class BatchRun:
     """What a batched run produced, one entry per member (the fields of :class:`linnet.results.Result`).
 
     Attributes:
-        status: (B,) status codes of :mod:`linnet.results`.
+        status: (B,) status codes of :mod:`linnet.stopping`.
         steps: (B,) updates applied.
         initial_loss, final_loss, grad_norm: (B,) at the start and at the stop (non-finite loss
             where the member diverged).
@@ -109,11 +109,73 @@ class BatchRun:
 
     @property
     def diverged(self) -> np.ndarray:
-        return self.status == results.DIVERGED
+        return self.status == stopping.DIVERGED
 
     def history(self, i: int) -> np.ndarray:
         """Member i's loss history, as ``Result.losses``."""
         return self.losses[: self.steps[i] + 1, i]
+
+    def member(self, i: int, problem, spec: str) -> MemberResult:
+        """Member i's run, read as a :class:`linnet.results.Result` (for :func:`linnet.record.record`);
+        ``problem`` and ``spec`` are the member's; its seconds are its share of the batch's time."""
+        return MemberResult(self, i, problem.describe(), spec)
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    """One member of a :class:`BatchRun` with the fields :func:`linnet.record.record` reads from a
+    :class:`linnet.results.Result` (no histories; ``steps_to`` knows the batch's recorded targets)."""
+
+    run: BatchRun
+    i: int
+    problem_info: dict
+    optimizer: str
+    backend: str = "numpy"
+
+    @property
+    def steps(self) -> int:
+        return int(self.run.steps[self.i])
+
+    @property
+    def status(self) -> int:
+        return int(self.run.status[self.i])
+
+    @property
+    def message(self) -> str:
+        return stopping.message(self.status, self.steps)
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == stopping.DIVERGED
+
+    @property
+    def divergence_step(self) -> int | None:
+        return self.steps if self.diverged else None
+
+    @property
+    def initial_loss(self) -> float:
+        return float(self.run.initial_loss[self.i])
+
+    @property
+    def final_loss(self) -> float | None:
+        return None if self.diverged else float(self.run.final_loss[self.i])
+
+    @property
+    def relative_loss(self) -> float | None:
+        return None if self.diverged else self.final_loss / self.problem_info["y_norm2"]
+
+    @property
+    def grad_norm(self) -> float | None:
+        return None if self.diverged else float(self.run.grad_norm[self.i])
+
+    @property
+    def seconds(self) -> float:
+        return self.run.seconds / len(self.run.steps)
+
+    def steps_to(self, relative_target: float) -> int | None:
+        """The first number of updates with relative loss <= target (a recorded target); None if never."""
+        step = int(self.run.steps_to[relative_target][self.i])
+        return step if step >= 0 else None
 
 
 def _with_lr(optimizer, lr):
@@ -145,8 +207,8 @@ def run_first_order(problems, optimizer, steps: int, *, target: float | None = N
     optimizer = as_optimizer(optimizer)
     if not problems:
         raise LinnetError("a batched run needs at least one problem")
-    if not getattr(optimizer, "first_order", False):
-        raise LinnetError(f"{optimizer.spec} is not a first-order optimizer; it cannot run batched")
+    if not optimizer.batchable:
+        raise LinnetError(f"{optimizer.spec} has no batched loop; it runs one by one")
     shapes = {(tuple(w.shape for w in p.weights), p.S.shape, str(p.dtype)) for p in problems}
     if len(shapes) != 1:
         raise LinnetError("a batched run needs problems of one shape and dtype")
@@ -165,7 +227,7 @@ def run_first_order(problems, optimizer, steps: int, *, target: float | None = N
     table = np.concatenate([np.outer(y2, levels), np.full((B, 1), -np.inf)], axis=1)  # (B, targets + 1)
     level = np.zeros(B, dtype=np.int64)
     next_at = table[:, 0].copy()  # for the members in the arrays
-    out = BatchRun(status=np.full(B, results.COMPLETED), steps=np.zeros(B, dtype=np.int64),
+    out = BatchRun(status=np.full(B, stopping.COMPLETED), steps=np.zeros(B, dtype=np.int64),
                    initial_loss=np.zeros(B), final_loss=np.zeros(B), grad_norm=np.zeros(B), y_norm2=y2,
                    steps_to={t: np.full(B, -1, dtype=np.int64) for t in targets},
                    losses=np.full((steps + 1, B), np.nan) if history else None)
@@ -189,24 +251,26 @@ def run_first_order(problems, optimizer, steps: int, *, target: float | None = N
                         out.steps_to[levels[level[m]]][m] = k
                         level[m] += 1
                     next_at[j] = table[m, level[m]]
-            finite = np.isfinite(loss)
-            stop = ~finite | (loss <= stop_at) | (k == steps)
-            if stop.any():
-                where = idx[stop]
-                out.status[where] = np.where(~finite[stop], results.DIVERGED,
-                                             np.where(k == steps, results.COMPLETED, results.TARGET_REACHED))
-                out.steps[where] = k
-                out.final_loss[where] = loss[stop]
-                out.grad_norm[where] = grad_norms(tuple(g[stop] for g in ev.grads))
-                keep = ~stop
-                if not keep.any():
-                    break
-                idx, A, S, stop_at, next_at = idx[keep], A[keep], S[keep], stop_at[keep], next_at[keep]
-                weights = _take(weights, keep)
-                ev = BatchEvaluation(loss[keep], _take(ev.grads, keep), ev.residual[keep])
-                state = _take(state, keep)
-                lr = None if lr is None else lr[keep]
-                opt = _with_lr(optimizer, lr)
+            # the decision is decide_many's; a cheap test first skips it on the steps where every
+            # member goes on (finite, above its target, within the budget): almost every step
+            if k == steps or not (np.isfinite(loss) & (loss > stop_at)).all():
+                status = stopping.decide_many(k, steps, loss, stop_at)
+                stop = status != stopping.RUNNING
+                if stop.any():
+                    where = idx[stop]
+                    out.status[where] = status[stop]
+                    out.steps[where] = k
+                    out.final_loss[where] = loss[stop]
+                    out.grad_norm[where] = grad_norms(tuple(g[stop] for g in ev.grads))
+                    keep = ~stop
+                    if not keep.any():
+                        break
+                    idx, A, S, stop_at, next_at = idx[keep], A[keep], S[keep], stop_at[keep], next_at[keep]
+                    weights = _take(weights, keep)
+                    ev = BatchEvaluation(loss[keep], _take(ev.grads, keep), ev.residual[keep])
+                    state = _take(state, keep)
+                    lr = None if lr is None else lr[keep]
+                    opt = _with_lr(optimizer, lr)
             weights, state = opt.update(None, weights, ev, state)
     out.seconds = time.perf_counter() - start
     return out

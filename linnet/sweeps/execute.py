@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from linnet import batched, results
+from linnet import batched
 from linnet.problems import make_problem
 from linnet.run import run
 from linnet.spec import parse
@@ -34,9 +34,9 @@ def build_problem(member: dict):
 
 
 def batch_family(optimizer) -> str | None:
-    """The spec an optimizer shares with every one it can batch with (first-order: all but ``lr``);
-    None where it cannot run batched."""
-    if not getattr(optimizer, "first_order", False):
+    """The spec an optimizer shares with every one it can batch with (all but ``lr``); None where
+    it has no batched loop (its declared ``batchable`` capability)."""
+    if not optimizer.batchable:
         return None
     return (dataclasses.replace(optimizer, lr=1.0) if hasattr(optimizer, "lr") else optimizer).spec
 
@@ -61,21 +61,11 @@ def _batch(members, problems, histories):
     out = batched.run_first_order(problems, optimizers[0], members[0]["steps"], target=members[0].get("target"),
                                   lrs=lrs, targets=RECORD_TARGETS, history=histories)
     rows, hist = [], []
-    for i, member in enumerate(members):
-        steps_to = {t: (int(v[i]) if v[i] >= 0 else None) for t, v in out.steps_to.items()}
-        rows.append(records.run_record(
-            member, status=out.status[i], message=_message(out.status[i], out.steps[i]), steps=out.steps[i],
-            initial_loss=out.initial_loss[i], final_loss=out.final_loss[i], y_norm2=out.y_norm2[i],
-            grad_norm=out.grad_norm[i], steps_to=steps_to, seconds=out.seconds / len(members), batched=True))
+    for i, (member, problem) in enumerate(zip(members, problems)):
+        rows.append(records.from_result(member, out.member(i, problem, member["optimizer"]), batched=True))
         if histories:
             hist.append({"id": member["id"], "losses": out.history(i).tolist()})
     return rows, hist
-
-
-def _message(status, steps) -> str:
-    if status == results.DIVERGED:
-        return f"diverged: non-finite loss after {int(steps)} updates"
-    return results.MESSAGES[int(status)]
 
 
 def run_members(members: list[dict], histories: bool = False) -> tuple[list[dict], list[dict]]:

@@ -12,6 +12,7 @@ dask is optional (``pip install 'linnet[dask]'``) and imported only when asked f
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import os
 from dataclasses import dataclass
 
@@ -130,6 +131,12 @@ def ordered_map(executor, fn, items) -> list:
             raise LinnetError(f"the task for {items[i]!r} was lost: {result.reason}")
         out[i] = result
     return [out[i] for i in range(len(items))]
+
+
+def as_map(executor):
+    """The injectable ``map`` of the claims' run producers (:mod:`linnet.claims.runs`) on
+    ``executor``: ``as_map(executor)(fn, items)`` is ``list(map(fn, items))``, run there."""
+    return functools.partial(ordered_map, executor)
 
 
 def make_executor(scheduler: str | None = None, workers: int | None = None, processes: bool = False):

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 
 from linnet.errors import LinnetError
+from linnet.record import TARGETS, steps_to_key
 from linnet.spec import parse
 
 #: problem parameters a grid may vary, with the type of one value; passed to ``make_problem``
@@ -24,13 +25,11 @@ PROBLEM_KEYS = {
     "ydim": int, "rank": int, "depth": int, "widths": tuple, "init": str, "dtype": str,
 }
 DTYPES = ("float64", "float32")
-#: relative losses whose first-reaching step every record holds (columns ``steps_to_1e-02`` ...)
-RECORD_TARGETS = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
-
-
-def target_column(target: float) -> str:
-    """The record column of a target: ``steps_to_1e-12``."""
-    return f"steps_to_{target:.0e}".replace("e-0", "e-").replace("e+0", "e+")
+#: relative losses whose first-reaching step every row holds (columns ``steps_to_1e-2`` ...): every
+#: second decade to 1e-12, and the run record's own targets (:data:`linnet.record.TARGETS`)
+RECORD_TARGETS = tuple(sorted({1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12, *TARGETS}, reverse=True))
+#: the column of a target, ``steps_to_1e-12`` (the run record's key)
+target_column = steps_to_key
 
 
 def member_id(member: dict) -> str:
