@@ -1,6 +1,5 @@
 """What the post leaves out: facts 4 (kappa), 5 (slow, not stuck) and 6 (imbalance)."""
 
-import numpy as np
 import pytest
 from helpers import EXACT, LOSS, figure
 
@@ -47,7 +46,7 @@ def test_slow_not_stuck_all_seeds(benchmark):
 @pytest.mark.parametrize("seed", range(5), ids=lambda s: f"seed{s}-numpy")
 def test_balanced_initialisation(benchmark, seed):
     """From a balanced factorisation of the same initial product, GD gets >= 100x lower loss in
-    3000 steps; along plain GD the imbalance W1^T W1 - W2 W2^T drifts by < 10%."""
+    3000 steps; along plain GD the imbalance W1^T W1 - W2 W2^T drifts by < 15%."""
     benchmark.group = "balanced"
     runs = benchmark.pedantic(claims.balanced_runs, args=(seed,), rounds=1, iterations=1)
     claim = claims.check_balanced(post_problem(seed), runs["post"], runs["balanced"])
@@ -58,7 +57,8 @@ def test_balanced_initialisation(benchmark, seed):
 
 
 def test_balanced_initialisation_all_seeds(benchmark):
-    """Seeds 0-19: how many get >= 100x from balancing, and the largest imbalance drift."""
+    """Seeds 0-19: every seed gets >= 100x from balancing and drifts by < 15% (the claim as stated
+    in claims.check_balanced); the smallest factor and the largest drift recorded."""
     benchmark.group = "balanced"
 
     def sweep():
@@ -71,9 +71,7 @@ def test_balanced_initialisation_all_seeds(benchmark):
     wins = sum(f >= claims.BALANCED_FACTOR for f in factors.values())
     record(benchmark, seeds_100x=figure(wins, EXACT), min_factor=figure(min(factors.values()), LOSS),
            max_imbalance_drift=figure(max(drifts.values()), LOSS),
-           seeds_drift_below_10pct=figure(sum(d < claims.IMBALANCE_DRIFT for d in drifts.values()), EXACT))
+           seeds_drift_within_bound=figure(sum(d < claims.IMBALANCE_DRIFT for d in drifts.values()), EXACT))
     benchmark.extra_info["factor_by_seed"] = factors
     benchmark.extra_info["drift_by_seed"] = drifts
-    # "on most seeds": more than half of 0-19
-    assert wins > len(ALL_SEEDS) // 2, factors
-    assert np.median(list(drifts.values())) < claims.IMBALANCE_DRIFT, drifts
+    assert all(c.holds for c in checks.values()), {s: c.numbers for s, c in checks.items() if not c.holds}

@@ -138,9 +138,9 @@ def test_lm_seeds(benchmark, family):
 @pytest.mark.parametrize("spec", ["kfac[step=0.5]", "kfac[step=0.5,damping=adaptive]"],
                          ids=lambda s: f"{s}-seeds0-19-numpy")
 def test_kfac_seeds(benchmark, spec):
-    """How often and how fast K-FAC reaches relative loss 1e-20 (claim 8's target) on seeds 0-19
-    in 300 iterations. Adaptive damping must succeed on every seed; undamped K-FAC's count is a
-    gated figure, not a requirement (a better undamped step is welcome)."""
+    """How often and how fast K-FAC reaches relative loss 1e-20 on seeds 0-19 (300 iterations);
+    the adaptive damping reaches it on every seed. Undamped K-FAC's count is recorded, not
+    asserted: nothing requires a method to fail."""
     problems = [linnet.post_problem(s) for s in SEEDS]
     target = claims.SECOND_ORDER_TARGET
 

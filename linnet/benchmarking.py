@@ -1,7 +1,8 @@
 """What a benchmark stores about its run, and the machine it ran on.
 
 Every benchmark in ``benchmarks/`` times a run, then calls :func:`record`, which fills
-``benchmark.extra_info`` with the same fields for every optimizer and backend, plus the
+``benchmark.extra_info`` with the run record (:mod:`linnet.record`, the same keys as
+``python -m linnet run --json``) for every optimizer and backend, plus the
 machine-independent ``figures`` (final losses at fixed steps, steps to targets, divergence steps,
 kappa) that the regression gate (:mod:`linnet.gate`) compares with the committed baseline.
 """
@@ -12,29 +13,14 @@ import os
 import platform
 
 from linnet.errors import LinnetError
-from linnet.results import plain
+from linnet.record import plain
+from linnet.record import record as run_record
 from linnet.tolerance import Figure, Tolerance, exact, figure
 
 
 def result_info(result) -> dict:
-    """The fixed ``extra_info`` fields of one run (JSON-ready)."""
-    p = result.problem
-    return {
-        "spec": result.optimizer,
-        "backend": result.backend,
-        "seed": p["seed"],
-        "family": p["family"],
-        "dims": [p["ydim"], p["wdim"], p["xdim"]],
-        "nsamples": p["nsamples"],
-        "init": p["init"],
-        "kappa": plain(p["kappa"]),
-        "steps": result.steps,
-        "diverged": result.diverged,
-        "initial_loss": plain(result.initial_loss),
-        "final_loss": plain(result.final_loss),
-        "relative_loss": plain(result.relative_loss),
-        "grad_norm": plain(result.grad_norm),
-    }
+    """The ``extra_info`` fields of one run: its run record (:func:`linnet.record.record`)."""
+    return run_record(result)
 
 
 def record(benchmark, result=None, *, loss: Tolerance | None = None, no_figures: str | None = None,

@@ -105,7 +105,7 @@ def problem_from_args(args):
 
 
 def _summary(result) -> str:
-    p = result.problem
+    p = result.problem_info
     lines = [
         f"{result.optimizer} on {p['family']} problem (seed {p['seed']}, {p['ydim']}x{p['wdim']}x{p['xdim']}, "
         f"nsamples {p['nsamples']}, kappa(A) {p['kappa']:.4g}), {result.backend} backend",

@@ -1,31 +1,29 @@
-"""The result record of a run: one fixed set of fields for every optimizer and backend.
+"""The result of a run: one fixed set of fields for every optimizer and backend.
 
 Modelled on scipy.optimize.OptimizeResult (status code plus message), but a frozen dataclass with
-fixed fields, so a record from any backend, benchmark or worker process reads the same.
+fixed fields, so a result from any backend, benchmark or worker process reads the same. Its flat
+plain-data form is :func:`linnet.record.record`; its stop codes are :mod:`linnet.stopping`'s.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-#: status codes (scipy.optimize.least_squares style: >= 0 is a normal stop)
-DIVERGED = -1
-COMPLETED = 0
-TARGET_REACHED = 1
-STOPPED_BY_CALLBACK = 2
-CONVERGED = 3
+from linnet.record import plain, record  # noqa: F401  (plain: re-exported for existing callers)
 
-MESSAGES = {
-    DIVERGED: "diverged: the loss became non-finite",
-    COMPLETED: "completed the requested steps",
-    TARGET_REACHED: "reached the target relative loss",
-    STOPPED_BY_CALLBACK: "stopped by the callback",
-    CONVERGED: "converged: the optimizer can make no further progress",
-}
+# the status codes and messages live in linnet.stopping (re-exported here for readers of a Result)
+from linnet.stopping import (  # noqa: F401
+    COMPLETED,
+    CONVERGED,
+    DIVERGED,
+    MESSAGES,
+    NO_PROGRESS,
+    STOPPED_BY_CALLBACK,
+    TARGET_REACHED,
+)
+from linnet.stopping import message as _message
 
 
 def stopped(status: int, steps: int, optimizer: str, backend: str, problem, losses, grad_norms, weights,
@@ -36,13 +34,11 @@ def stopped(status: int, steps: int, optimizer: str, backend: str, problem, loss
     message mean the same everywhere.
     """
     if message is None:
-        message = MESSAGES[status]
-        if status == DIVERGED:
-            message = f"diverged: non-finite loss after {steps} updates"
+        message = _message(status, steps)
     return Result(
         optimizer=optimizer,
         backend=backend,
-        problem=problem.describe(),
+        problem_info=problem.describe(),
         losses=np.asarray(losses, dtype=float),
         grad_norms=np.asarray(grad_norms, dtype=float),
         weights=tuple(weights),
@@ -55,20 +51,6 @@ def stopped(status: int, steps: int, optimizer: str, backend: str, problem, loss
     )
 
 
-def plain(x):
-    """Plain, JSON-ready data: numpy scalars and arrays become Python numbers and lists, mapping
-    keys become strings, and non-finite floats become None (JSON has no inf or nan)."""
-    if isinstance(x, Mapping):
-        return {str(k): plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, np.ndarray)):
-        return [plain(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 @dataclass(frozen=True, eq=False)
 class Result:
     """What one run produced.
@@ -76,7 +58,7 @@ class Result:
     Attributes:
         optimizer: the optimizer's spec string, e.g. ``gd[lr=1e-05]``.
         backend: ``"numpy"`` or ``"tensorflow"``.
-        problem: the problem's metadata (:meth:`linnet.problems.Problem.describe`).
+        problem_info: the problem's metadata, plain data (:meth:`linnet.problems.Problem.describe`).
         losses: (steps + 1,) loss at the parameters after 0, 1, ..., steps updates; when the run
             diverged, it ends with the first non-finite value.
         grad_norms: (len(losses),) gradient norm sqrt(sum_k ||dL/dWk||^2) at the same points.
@@ -92,7 +74,7 @@ class Result:
 
     optimizer: str
     backend: str
-    problem: dict
+    problem_info: dict
     losses: np.ndarray
     grad_norms: np.ndarray
     weights: tuple
@@ -115,7 +97,7 @@ class Result:
     @property
     def relative_loss(self) -> float | None:
         """final_loss / ||Y||_F^2; None when the run diverged."""
-        return None if self.diverged else float(self.losses[-1]) / self.problem["y_norm2"]
+        return None if self.diverged else float(self.losses[-1]) / self.problem_info["y_norm2"]
 
     @property
     def grad_norm(self) -> float | None:
@@ -125,7 +107,7 @@ class Result:
     @property
     def relative_losses(self) -> np.ndarray:
         """losses / ||Y||_F^2."""
-        return np.asarray(self.losses) / self.problem["y_norm2"]
+        return np.asarray(self.losses) / self.problem_info["y_norm2"]
 
     def steps_to(self, relative_target: float) -> int | None:
         """The first number of updates after which relative loss <= target; None if never."""
@@ -138,23 +120,5 @@ class Result:
         return len(self.losses) - 1 if self.diverged else None
 
     def to_dict(self, history: bool = False) -> dict:
-        """JSON-ready fields of the CLI contract (DESIGN.md); histories only when asked."""
-        out = {
-            "optimizer": self.optimizer,
-            "backend": self.backend,
-            "problem": dict(self.problem),
-            "steps": self.steps,
-            "diverged": self.diverged,
-            "status": self.status,
-            "message": self.message,
-            "initial_loss": plain(self.initial_loss),
-            "final_loss": plain(self.final_loss),
-            "relative_loss": plain(self.relative_loss),
-            "grad_norm": plain(self.grad_norm),
-            "seconds": self.seconds,
-        }
-        if history:
-            out["losses"] = [plain(x) for x in self.losses]
-            out["grad_norms"] = [plain(x) for x in self.grad_norms]
-            out["traces"] = {k: [plain(x) for x in v] for k, v in self.traces.items()}
-        return out
+        """The run record (:func:`linnet.record.record`); histories only when asked."""
+        return record(self, history)

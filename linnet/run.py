@@ -5,10 +5,11 @@
     >>> round(result.final_loss, 3)
     73.063
 
-The loop evaluates loss and gradients at the current layers (recording them), stops at the first
-non-finite loss (``diverged``), at an optional target relative loss, or when a callback asks,
-and otherwise applies one update. ``losses[k]`` is the loss after k updates, as the post's
-``sess.run([loss, ..., train_op])`` returns the loss before the update it applies.
+The loop evaluates loss and gradients at the current layers (recording them), asks the one
+stopping rule (:func:`linnet.stopping.decide`: divergence, the optimizer done, the step budget,
+the target relative loss), then the callback, and otherwise applies one update. ``losses[k]`` is
+the loss after k updates, as the post's ``sess.run([loss, ..., train_op])`` returns the loss
+before the update it applies.
 """
 
 from __future__ import annotations
@@ -18,28 +19,12 @@ import time
 
 import numpy as np
 
-from linnet import results
+from linnet import results, stopping
 from linnet.errors import LinnetError
 from linnet.losses import evaluate
 from linnet.results import Result
 from linnet.spec import as_optimizer
-
-BACKENDS = ("numpy", "tensorflow")
-
-
-def check_steps(steps) -> int:
-    """Return steps as an int, or raise LinnetError unless it is a non-negative integer."""
-    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise LinnetError(f"steps must be a non-negative integer, got {steps!r}")
-    return int(steps)
-
-
-def check_target(target) -> float | None:
-    if target is None:
-        return None
-    if not (isinstance(target, (int, float)) and math.isfinite(target) and target >= 0):
-        raise LinnetError(f"target must be a non-negative relative loss, got {target!r}")
-    return float(target)
+from linnet.validation import BACKENDS, check_backend, check_steps, check_target  # noqa: F401  (re-exported)
 
 
 def run(problem, optimizer, steps: int, *, backend: str = "numpy", target: float | None = None,
@@ -61,67 +46,57 @@ def run(problem, optimizer, steps: int, *, backend: str = "numpy", target: float
     optimizer = as_optimizer(optimizer)
     steps = check_steps(steps)
     target = check_target(target)
+    check_backend(backend)
+    optimizer.check_backend(backend)
+    optimizer.check_layers(problem.weights)
     if backend == "tensorflow":
         from linnet.backends import tensorflow as tf_backend
 
         return tf_backend.run(problem, optimizer, steps, target=target, callback=callback, **backend_options)
-    if backend != "numpy":
-        raise LinnetError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend_options:
         raise LinnetError(f"the numpy backend takes no options, got {', '.join(backend_options)}")
-    if hasattr(optimizer, "drive"):
-        return _driven(problem, optimizer, steps, target)
+    if optimizer.drives_own_loop:
+        return _driven(problem, optimizer, steps, target, callback)
     return _loop(problem, optimizer, steps, target, callback)
 
 
 def _loop(problem, optimizer, steps, target, callback) -> Result:
     target_loss = -math.inf if target is None else target * problem.y_norm2
-    record = getattr(optimizer, "record", None)
-    is_done = getattr(optimizer, "is_done", None)
     losses = np.empty(steps + 1)
     grad_norms = np.empty(steps + 1)
     traces: dict[str, list] = {}
     weights = problem.weights
-    status = results.COMPLETED
+    done = None  # the optimizer's done_status once its last update reported done
     start = time.perf_counter()
     state = optimizer.init(problem, weights)
     with np.errstate(all="ignore"):  # overflow on the way to divergence is an outcome
         for k in range(steps + 1):
             ev = evaluate(problem, weights)
             losses[k], grad_norms[k] = ev.loss, ev.grad_norm
-            if record is not None:
-                for key, value in record(problem, weights, state).items():
-                    traces.setdefault(key, []).append(value)
-            if not math.isfinite(ev.loss):
-                status = results.DIVERGED
-                break
-            if status == results.CONVERGED or k == steps:
-                break
-            if ev.loss <= target_loss:
-                status = results.TARGET_REACHED
+            for key, value in optimizer.record(problem, weights, state).items():
+                traces.setdefault(key, []).append(value)
+            status = stopping.decide(k, steps, ev.loss, target_loss, done)
+            if status is not None:
                 break
             if callback is not None and callback(k, weights, ev.loss):
-                status = results.STOPPED_BY_CALLBACK
+                status = stopping.STOPPED_BY_CALLBACK
                 break
             weights, state = optimizer.update(problem, weights, ev, state)
-            if is_done is not None and is_done(state):
-                status = results.CONVERGED  # evaluate the final point, then stop
+            if optimizer.is_done(state):
+                done = optimizer.done_status  # evaluate the final point, then stop
     seconds = time.perf_counter() - start
     return results.stopped(status, k, optimizer.spec, "numpy", problem, losses[: k + 1], grad_norms[: k + 1],
                            weights, seconds, traces)
 
 
-def _driven(problem, optimizer, steps, target) -> Result:
-    """Optimizers that run their own loop (the scipy peer) return plain fields via ``drive``.
-
-    ``optimizer.drive(problem, steps, target)`` returns a dict with ``losses``, ``grad_norms``,
-    ``weights``, ``steps``, ``status`` and optionally ``message`` and ``traces``.
-    """
+def _driven(problem, optimizer, steps, target, callback) -> Result:
+    """Optimizers that run their own loop (``drives_own_loop``, the scipy peer) return plain fields
+    via :meth:`linnet.optimizers.base.Optimizer.drive`; the callback is passed on to it."""
     start = time.perf_counter()
-    out = optimizer.drive(problem, steps, target)
+    out = optimizer.drive(problem, steps, target, callback)
     seconds = time.perf_counter() - start
     losses = np.asarray(out["losses"], dtype=float)
-    status = results.DIVERGED if not math.isfinite(losses[-1]) else out["status"]
+    status = stopping.DIVERGED if not math.isfinite(losses[-1]) else out["status"]
     return results.stopped(status, out["steps"], optimizer.spec, "numpy", problem, losses, out["grad_norms"],
                            out["weights"], seconds, out.get("traces"),
-                           None if status == results.DIVERGED else out.get("message"))
+                           None if status == stopping.DIVERGED else out.get("message"))

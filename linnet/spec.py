@@ -16,6 +16,7 @@ import math
 import re
 
 from linnet.errors import LinnetError
+from linnet.validation import check_fraction, check_positive  # noqa: F401  (re-exported for optimizers)
 
 REGISTRY: dict[str, type] = {}
 
@@ -130,17 +131,3 @@ def describe_all() -> str:
 def as_optimizer(optimizer):
     """Accept a spec string or an optimizer instance; return the instance."""
     return parse(optimizer) if isinstance(optimizer, str) else optimizer
-
-
-def check_positive(owner, **values):
-    """Raise LinnetError unless every value is a finite number > 0 (for __post_init__)."""
-    for key, value in values.items():
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise LinnetError(f"{owner.name}: {key} must be a positive number, got {value!r}")
-
-
-def check_fraction(owner, **values):
-    """Raise LinnetError unless every value lies in [0, 1)."""
-    for key, value in values.items():
-        if not (isinstance(value, (int, float)) and 0 <= value < 1):
-            raise LinnetError(f"{owner.name}: {key} must be in [0, 1), got {value!r}")

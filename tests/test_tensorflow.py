@@ -128,7 +128,7 @@ def test_result_record_matches_numpy(tensorflow):
     ref, got = both("gd[lr=1e-05]", 0)
     assert got.backend == "tensorflow" and ref.backend == "numpy"
     assert got.optimizer == ref.optimizer == "gd[lr=1e-05]"
-    assert got.problem == ref.problem
+    assert got.problem_info == ref.problem_info
     assert (got.status, got.message, got.diverged) == (ref.status, ref.message, False)
     assert got.grad_norms.shape == got.losses.shape == (STEPS + 1,)
     assert got.losses.dtype == np.float64 and got.traces == {}
@@ -251,7 +251,7 @@ def test_expected_loss(tensorflow):
     p = linnet.post_problem(0, nsamples=0)
     ref = linnet.run(p, "gd[lr=0.01]", 300)
     got = linnet.run(p, "gd[lr=0.01]", 300, backend="tensorflow")
-    assert got.problem["nsamples"] == 0
+    assert got.problem_info["nsamples"] == 0
     assert rel_diff(ref.losses, got.losses) <= 1e-10
 
 
@@ -267,7 +267,7 @@ def test_float32_tracks_float64(tensorflow, spec, request):
     got = linnet.run(p32, spec, STEPS, backend="tensorflow")
     numpy32 = linnet.run(p32, spec, STEPS)
     assert got.weights[0].dtype == np.float32 and got.losses.dtype == np.float64
-    assert got.problem["dtype"] == "float32" and got.steps == STEPS
+    assert got.problem_info["dtype"] == "float32" and got.steps == STEPS
     measured(request, "float32_vs_float64", rel_diff(ref.losses, got.losses))
     assert rel_diff(ref.losses, got.losses) <= 2000 * EPS32
     assert rel_diff(numpy32.losses, got.losses) <= 2000 * EPS32

@@ -5,23 +5,50 @@ The shape follows optax: ``state = opt.init(problem, weights)``, then each step
 :class:`linnet.losses.Evaluation` (loss, gradients, residual) the run loop has just computed at
 ``weights``. First-order methods use only ``evaluation.grads``; second-order methods use the
 problem (its S) and the residual. Nothing is mutated: weights and state are new values.
+
+Each optimizer class declares what it can do (class attributes, read by the run loop, the
+backends, the claims and the command line instead of guessing from names):
+
+* ``first_order``: it needs only gradients (True) or more (second-order, closed form);
+* ``backends``: the backends that run it (``("numpy",)`` or ``("numpy", "tensorflow")``);
+* ``max_layers``: the most layers it handles (None: any number);
+* ``batchable``: a batched loop over many problems exists for it (:mod:`linnet.batched`);
+* ``drives_own_loop``: it runs its own loop through :meth:`Optimizer.drive` (the scipy peer)
+  instead of ``init`` / ``update``;
+* ``done_status``: the status (:mod:`linnet.stopping`) a run ends with when :meth:`is_done`
+  says the optimizer can go no further.
+
+and may override the hooks :meth:`is_done`, :meth:`record` and :meth:`drive`, whose defaults
+are documented below.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from linnet.spec import format_spec
+from linnet.errors import LinnetError
+from linnet.spec import REGISTRY, format_spec
+from linnet.stopping import CONVERGED
 
 
 class Optimizer:
-    """Base of the registered optimizer dataclasses: gives them ``spec`` and ``str``."""
+    """Base of the registered optimizer dataclasses: spec, capabilities and hooks."""
 
     name: ClassVar[str]
     #: an example spec string, shown by ``python -m linnet --help``
     example: ClassVar[str]
-    #: False where the method needs more than gradients (second-order, closed form)
+    #: True where the method needs only gradients
     first_order: ClassVar[bool] = False
+    #: the backends that run this optimizer
+    backends: ClassVar[tuple[str, ...]] = ("numpy",)
+    #: the most layers this optimizer handles (None: any)
+    max_layers: ClassVar[int | None] = None
+    #: a batched loop over many problems of one shape exists for it
+    batchable: ClassVar[bool] = False
+    #: it runs its own loop (:meth:`drive`) rather than init / update
+    drives_own_loop: ClassVar[bool] = False
+    #: the stop status when :meth:`is_done` is true
+    done_status: ClassVar[int] = CONVERGED
 
     @property
     def spec(self) -> str:
@@ -38,3 +65,39 @@ class Optimizer:
     def update(self, problem, weights, evaluation, state):
         """Return (new_weights, new_state) after one step from ``weights``."""
         raise NotImplementedError
+
+    def is_done(self, state) -> bool:
+        """True when the update that produced ``state`` found it can go no further; the loop then
+        stops, after evaluating that point, with :attr:`done_status`. Default: never."""
+        return False
+
+    def record(self, problem, weights, state) -> dict:
+        """Per-step values to keep as traces ({name: number}), after each evaluation. Default: none."""
+        return {}
+
+    def drive(self, problem, steps: int, target: float | None, callback=None) -> dict:
+        """Run the optimizer's own loop (only where ``drives_own_loop``).
+
+        Returns a dict with ``losses`` and ``grad_norms`` ((steps + 1,) histories), ``weights``,
+        ``steps``, ``status`` and optionally ``message`` and ``traces``. ``callback(step, weights,
+        loss)`` is called after each evaluation as in the run loop; a true return stops the run.
+        """
+        raise NotImplementedError(f"{self.name} does not drive its own loop")
+
+    @classmethod
+    def check_backend(cls, backend: str) -> None:
+        """LinnetError unless ``backend`` runs this optimizer."""
+        if backend not in cls.backends:
+            raise LinnetError(f"{cls.name} is available on the {', '.join(cls.backends)} backend only; "
+                              f"{backend} runs {', '.join(runs_on(backend))}")
+
+    @classmethod
+    def check_layers(cls, weights) -> None:
+        """LinnetError unless this optimizer handles ``len(weights)`` layers."""
+        if cls.max_layers is not None and len(weights) > cls.max_layers:
+            raise LinnetError(f"{cls.name} handles at most {cls.max_layers} layers, got {len(weights)}")
+
+
+def runs_on(backend: str) -> list[str]:
+    """The registered optimizer names whose ``backends`` include ``backend``."""
+    return sorted(name for name, cls in REGISTRY.items() if backend in cls.backends)

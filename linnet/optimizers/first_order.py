@@ -24,7 +24,8 @@ from typing import NamedTuple
 import numpy as np
 
 from linnet.optimizers.base import Optimizer
-from linnet.spec import check_fraction, check_positive, register
+from linnet.spec import register
+from linnet.validation import check_fraction, check_positive
 
 
 @register("gd")
@@ -35,6 +36,8 @@ class GD(Optimizer):
     lr: float
     example = "gd[lr=1e-05]"
     first_order = True
+    backends = ("numpy", "tensorflow")
+    batchable = True
 
     def __post_init__(self):
         check_positive(self, lr=self.lr)
@@ -56,6 +59,7 @@ class Momentum(Optimizer):
     momentum: float
     example = "momentum[lr=1e-06,momentum=0.9]"
     first_order = True
+    backends = ("numpy", "tensorflow")
 
     def __post_init__(self):
         check_positive(self, lr=self.lr)
@@ -86,6 +90,7 @@ class Adam(Optimizer):
     eps: float = 1e-8
     example = "adam[lr=0.01]"
     first_order = True
+    backends = ("numpy", "tensorflow")
 
     def __post_init__(self):
         check_positive(self, lr=self.lr, eps=self.eps)
@@ -120,6 +125,7 @@ class RMSprop(Optimizer):
     eps: float = 1e-7
     example = "rmsprop[lr=0.001]"
     first_order = True
+    backends = ("numpy", "tensorflow")
 
     def __post_init__(self):
         check_positive(self, lr=self.lr, eps=self.eps)

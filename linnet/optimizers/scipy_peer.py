@@ -18,7 +18,8 @@ Jacobian evaluation: both MINPACK and ``trf`` (with tr_solver="exact") evaluate 
 per iteration, at the accepted iterate, and scipy once more at the final point (repeats are
 dropped). The run stops after ``steps`` iterations or at the target relative loss (by raising a
 private exception from the Jacobian callback), or when scipy's tolerances ftol = xtol = gtol =
-machine epsilon stop it (status CONVERGED, scipy's message attached).
+machine epsilon stop it (status CONVERGED, scipy's message attached). ``callback(step, weights,
+loss)`` is called at each recorded point after the budget and target tests, as in the run loop.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from linnet import gauss_newton as gn
-from linnet import results
+from linnet import stopping
 from linnet.errors import LinnetError
 from linnet.losses import evaluate
 from linnet.optimizers.base import Optimizer
@@ -48,12 +49,14 @@ class ScipyLeastSquares(Optimizer):
 
     method: str  # required, so the spec always names it: scipy[method=lm], scipy[method=trf]
     example = "scipy[method=lm]"
+    max_layers = 2
+    drives_own_loop = True
 
     def __post_init__(self):
         if self.method not in METHODS:
             raise LinnetError(f"{self.name}: method must be one of {', '.join(METHODS)}, got {self.method!r}")
 
-    def drive(self, problem, steps: int, target: float | None) -> dict:
+    def drive(self, problem, steps: int, target: float | None, callback=None) -> dict:
         from scipy.optimize import least_squares
 
         gn.check_two_layers(self, problem.weights)
@@ -64,6 +67,7 @@ class ScipyLeastSquares(Optimizer):
         pad = max(n - m, 0) if self.method == "lm" else 0
         target_loss = -np.inf if target is None else target * problem.y_norm2
         points: list[np.ndarray] = []
+        stopped_by: list[bool] = []  # set when the callback asked to stop
         losses: list[float] = []
 
         def fun(theta):
@@ -78,20 +82,26 @@ class ScipyLeastSquares(Optimizer):
                 losses.append(float(r @ r))
                 if len(points) > steps or losses[-1] <= target_loss:
                     raise _Stop
+                if callback is not None and callback(len(points) - 1, weights, losses[-1]):
+                    stopped_by.append(True)
+                    raise _Stop
             J = gn.jacobian(C, weights)
             return np.vstack([J, np.zeros((pad, n))]) if pad else J
 
         theta0 = gn.pack(*problem.weights)
         eps = np.finfo(np.float64).eps
-        status, message = results.CONVERGED, None
+        status, message = stopping.CONVERGED, None
         try:
             out = least_squares(fun, theta0, jac=jac, method=self.method, ftol=eps, xtol=eps, gtol=eps,
                                 max_nfev=100 * (steps + 1))
-            status = results.CONVERGED if out.status > 0 else results.COMPLETED
+            status = stopping.CONVERGED if out.status > 0 else stopping.COMPLETED
             message = f"scipy: {out.message}"
             jac(out.x)  # record the final point (a no-op when it is the last one recorded)
         except _Stop:
-            status = results.TARGET_REACHED if losses[-1] <= target_loss else results.COMPLETED
+            if stopped_by:
+                status = stopping.STOPPED_BY_CALLBACK
+            else:
+                status = stopping.TARGET_REACHED if losses[-1] <= target_loss else stopping.COMPLETED
         evaluations = [evaluate(problem, gn.unpack(theta, shapes)) for theta in points]
         return {
             "losses": [e.loss for e in evaluations],
@@ -99,5 +109,5 @@ class ScipyLeastSquares(Optimizer):
             "weights": gn.unpack(points[-1], shapes),
             "steps": len(points) - 1,
             "status": status,
-            "message": message or results.MESSAGES[status],
+            "message": message or stopping.MESSAGES[status],
         }

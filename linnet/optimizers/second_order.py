@@ -27,7 +27,9 @@ from linnet import gauss_newton as gn
 from linnet.errors import LinnetError
 from linnet.losses import trace_loss
 from linnet.optimizers.base import Optimizer
-from linnet.spec import check_positive, register
+from linnet.spec import register
+from linnet.stopping import NO_PROGRESS
+from linnet.validation import check_positive
 
 JACOBIANS = ("structured", "kron")
 DAMPINGS = ("none", "adaptive")
@@ -71,6 +73,7 @@ class GaussNewton(Optimizer):
     jacobian: str = "structured"
     rcond: str = "default"
     example = "gauss-newton[step=0.2]"
+    max_layers = 2
 
     def __post_init__(self):
         check_positive(self, step=self.step)
@@ -127,7 +130,7 @@ class LevenbergMarquardt(Optimizer):
     mu_0 = tau * max diag(J^T J); gain ratio rho = actual / predicted decrease; if rho > 0 the step
     is taken and mu <- mu * max(1/3, 1 - (2 rho - 1)^3), nu <- 2; otherwise the step is rejected
     and mu <- mu * nu, nu <- 2 nu, and a new trial is made (the Gram matrix is reused). An update
-    ends when a step is taken, or, with ``done`` set (the run stops as converged), when the trial
+    ends when a step is taken, or, with ``done`` set (the run stops with NO_PROGRESS), when the trial
     step is below Nielsen's eps_2 test ||d|| <= eps (||theta|| + eps) with eps the machine epsilon.
 
     Attributes:
@@ -136,6 +139,8 @@ class LevenbergMarquardt(Optimizer):
 
     tau: float = 1e-3
     example = "lm"
+    max_layers = 2
+    done_status = NO_PROGRESS
     #: safety bound on rejected trials per update (mu grows by 2^(1+2+...) so ~30 always suffice)
     max_trials = 64
 
@@ -227,6 +232,7 @@ class KFAC(Optimizer):
     damping: str = "none"
     tau: float = 1e-3
     example = "kfac[step=0.5]"
+    max_layers = 2
     omega = (19 / 20) ** 5
 
     def __post_init__(self):
@@ -312,10 +318,12 @@ class ALS(Optimizer):
 
     Each half-sweep is an exact minimisation over one layer (:func:`solve_W1`, :func:`solve_W2`),
     so the loss cannot increase; a sweep that does not decrease it (the rounding floor) is
-    discarded and ends the run as converged.
+    discarded and ends the run (NO_PROGRESS: it stopped, whether or not at the minimum).
     """
 
     example = "als"
+    max_layers = 2
+    done_status = NO_PROGRESS
 
     def init(self, problem, weights):
         gn.check_two_layers(self, weights)
@@ -343,6 +351,7 @@ class ClosedForm(Optimizer):
     """
 
     example = "closed-form"
+    max_layers = 2
 
     def init(self, problem, weights):
         gn.check_two_layers(self, weights)

@@ -241,7 +241,7 @@ def run_numbers(result) -> dict:
     }
     if "post_metric" in result.traces:
         metric = np.asarray(result.traces["post_metric"], dtype=float)
-        y2 = result.problem["y_norm2"]
+        y2 = result.problem_info["y_norm2"]
         out["post_metric_final"] = _num(metric[-1])
         out["post_metric_min"] = _num(np.nanmin(metric))
         out["post_metric_relative_final"] = _num(metric[-1] / y2)

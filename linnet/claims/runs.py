@@ -1,0 +1,161 @@
+"""The runs each claim needs, so a benchmark times exactly what the claim is about.
+
+Every producer that loops over seeds or configurations takes ``map`` (default: the builtin),
+called as ``map(fn, items)`` and expected to return the results in order, so a sweep engine can
+run the loop in batches, on a process pool or on a cluster without touching the checks. ``fn``
+is a module-level function applied to plain arguments, so it pickles.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+
+import numpy as np
+
+from linnet.batched import gd_steps_to_target
+from linnet.claims.constants import (
+    FLOAT32_SPECS,
+    POST_FIRST_ORDER,
+    POST_GAUSS_NEWTON,
+    POST_GN_STEPS,
+    POST_STEPS,
+    SECOND_ORDER,
+    SECOND_ORDER_STEPS,
+    SECOND_ORDER_TARGET,
+    SLOW_LR,
+    SLOW_MAX_STEPS,
+    SLOW_TARGET,
+    STALL_STEPS,
+)
+from linnet.claims.measures import gauss_newton_curvature
+from linnet.problems import post_problem
+from linnet.run import run
+from linnet.spec import parse
+
+
+def _run_spec(spec: str, problem, steps: int, backend: str = "numpy", target=None):
+    return run(problem, spec, steps, backend=backend, target=target)
+
+
+def post_runs(seed: int = 0, backend: str = "numpy", steps: int = POST_STEPS,
+              gn_steps: int = POST_GN_STEPS, problem=None, gauss_newton: bool = True, map=map) -> dict:
+    """The post's experiment: its 8 first-order runs and (numpy) its 2 Gauss-Newton runs.
+
+    Returns {spec: Result}. ``problem`` defaults to ``post_problem(seed)``.
+    """
+    problem = post_problem(seed) if problem is None else problem
+    specs = list(POST_FIRST_ORDER)
+    out = dict(zip(specs, map(functools.partial(_run_spec, problem=problem, steps=steps, backend=backend), specs)))
+    if gauss_newton:
+        gn = list(POST_GAUSS_NEWTON)
+        out.update(zip(gn, map(functools.partial(_run_spec, problem=problem, steps=gn_steps), gn)))
+    return out
+
+
+def per_sample_lr(lr: float, nsamples: int, reference: int = 1000) -> float:
+    """The learning rate with the same per-sample step as ``lr`` at ``reference`` samples.
+
+    The sample-sum loss grows like nsamples (S = X X^T ~ nsamples I), so the step scales as
+    reference / nsamples; the expected loss (nsamples = 0, S = I) takes lr * reference.
+    """
+    return lr * reference / (nsamples if nsamples else 1)
+
+
+def _samples_run(n, seed, lr, steps, family_problem, backend, problem_kwargs):
+    problem = family_problem(seed=seed, nsamples=n, **problem_kwargs)
+    return run(problem, f"gd[lr={per_sample_lr(lr, n)!r}]", steps, backend=backend)
+
+
+def samples_runs(seed: int = 0, nsamples: Iterable[int] = (100, 1000, 10_000, 100_000, 0),
+                 lr: float = 1e-5, steps: int = POST_STEPS, family_problem=post_problem,
+                 backend: str = "numpy", map=map, **problem_kwargs) -> dict:
+    """GD at the same per-sample step on each sample size (0 = expected loss): {nsamples: Result}.
+
+    The problems share W1, W2 and A (drawn before X), so only the samples differ.
+    """
+    nsamples = list(nsamples)
+    fn = functools.partial(_samples_run, seed=seed, lr=lr, steps=steps, family_problem=family_problem,
+                           backend=backend, problem_kwargs=problem_kwargs)
+    return dict(zip(nsamples, map(fn, nsamples)))
+
+
+def _kappa(seed):
+    return post_problem(seed, nsamples=0).kappa
+
+
+def post_kappas(seeds: Iterable[int] = range(20), map=map) -> dict:
+    """kappa(A) of the post's construction for each seed: {seed: kappa}."""
+    seeds = list(seeds)
+    return dict(zip(seeds, map(_kappa, seeds)))
+
+
+def _stall(seed, lr, stall_steps):
+    problem = post_problem(seed)
+    stall = run(problem, f"gd[lr={lr!r}]", stall_steps)
+    curvature = gauss_newton_curvature(problem, stall.weights)
+    return {
+        "stall_relative_loss": stall.relative_loss,
+        "stall_curvature_min": float(curvature[-1]),
+        "stall_curvature_cond": float(curvature[0] / curvature[-1]),
+        "time_constant": float(1.0 / (lr * curvature[-1])),
+    }
+
+
+def slow_runs(seeds: Iterable[int] = range(20), lr: float = SLOW_LR, target: float = SLOW_TARGET,
+              max_steps: int = SLOW_MAX_STEPS, stall_steps: int = STALL_STEPS, map=map) -> dict:
+    """Long GD to ``target`` on each seed, and the curvature where the post's budget stalls it.
+
+    The long runs are one batched array program (:func:`linnet.batched.gd_steps_to_target`); the
+    stall points go through ``map``. Returns {seed: {"steps": updates to target (None if not
+    reached), "stall_relative_loss", "stall_curvature_min", "stall_curvature_cond",
+    "time_constant": 1 / (lr * lambda_min)}}.
+    """
+    seeds = list(seeds)
+    steps = gd_steps_to_target([post_problem(s) for s in seeds], lr, target, max_steps)
+    stalls = map(functools.partial(_stall, lr=lr, stall_steps=stall_steps), seeds)
+    return {s: {"steps": int(n) if n >= 0 else None, **stall} for s, n, stall in zip(seeds, steps, stalls)}
+
+
+def _balanced(seed, spec, steps):
+    problem = post_problem(seed)
+    return {"post": run(problem, spec, steps), "balanced": run(problem.balanced(), spec, steps)}
+
+
+def balanced_runs(seed: int, spec: str = "gd[lr=1e-05]", steps: int = POST_STEPS) -> dict:
+    """GD from the post's initialisation and from a balanced one of the same product."""
+    return _balanced(seed, spec, steps)
+
+
+def balanced_runs_over_seeds(seeds: Iterable[int] = range(20), spec: str = "gd[lr=1e-05]",
+                             steps: int = POST_STEPS, map=map) -> dict:
+    """:func:`balanced_runs` on each seed: {seed: {"post": Result, "balanced": Result}}."""
+    seeds = list(seeds)
+    return dict(zip(seeds, map(functools.partial(_balanced, spec=spec, steps=steps), seeds)))
+
+
+def _second_order_row(spec, seeds, steps, target):
+    return {s: run(post_problem(s), spec, steps, target=target) for s in seeds}
+
+
+def second_order_runs(seeds: Iterable[int] = range(20), specs: Iterable[str] = SECOND_ORDER,
+                      steps: int = SECOND_ORDER_STEPS, target: float = SECOND_ORDER_TARGET, map=map) -> dict:
+    """Each spec on each post seed, stopping at relative ``target``: {spec: {seed: Result}}."""
+    seeds, specs = list(seeds), list(specs)
+    fn = functools.partial(_second_order_row, seeds=seeds, steps=steps, target=target)
+    return dict(zip(specs, map(fn, specs)))
+
+
+def _float32_pair(spec, seed):
+    problem = post_problem(seed)
+    steps = POST_STEPS if parse(spec).first_order else POST_GN_STEPS
+    return {"float64": run(problem, spec, steps), "float32": run(problem.astype(np.float32), spec, steps)}
+
+
+def float32_runs(seed: int = 0, specs: Iterable[str] = FLOAT32_SPECS, map=map) -> dict:
+    """Each spec in float64 and float32 on the post problem: {spec: {"float64": R, "float32": R}}.
+
+    First-order methods (declared ``first_order``) run the post's 3000 steps, others 200 iterations.
+    """
+    specs = list(specs)
+    return dict(zip(specs, map(functools.partial(_float32_pair, seed=seed), specs)))
