@@ -6,7 +6,7 @@ Each benchmark times the post's 3000-step runs, then asserts the claim on the re
 import time
 
 import pytest
-from helpers import timed_run
+from helpers import EXACT, LOSS, figure, timed_run
 
 from linnet import claims
 from linnet.benchmarking import record
@@ -30,8 +30,25 @@ def test_plateau(benchmark, spec, seed, backend):
     result = timed_run(benchmark, post_problem(seed), spec, claims.POST_STEPS, group=f"plateau {spec}",
                        rounds=2 if backend == "numpy" else 1,
                        warmup_rounds=0 if backend == "numpy" else 1, backend=backend)
-    record(benchmark, result, divergence_step=result.divergence_step)
+    record(benchmark, result, loss=LOSS, divergence_step=figure(result.divergence_step, EXACT))
     claim = claims.check_plateau({spec: result})
+    assert claim.holds, claim.numbers
+
+
+#: the registry's other first-order optimizers at their example settings
+OTHER_FIRST_ORDER = ("momentum[lr=1e-06,momentum=0.9]", "rmsprop[lr=0.001]")
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"seed{s}-numpy")
+@pytest.mark.parametrize("spec", OTHER_FIRST_ORDER)
+def test_other_first_order(benchmark, spec, seed):
+    """momentum and rmsprop on the post's budget also end far above machine precision (measured
+    relative loss on seeds 0-4: momentum 6.8e-4 to 8.0e-3, rmsprop 6.0e-4 to 2.3e-3; threshold 1e-6).
+    (momentum at lr 1e-5 is not shown here: it reaches 7e-32 on seed 4.)"""
+    result = timed_run(benchmark, post_problem(seed), spec, claims.POST_STEPS, group=f"plateau {spec}",
+                       rounds=1)
+    record(benchmark, result, loss=LOSS)
+    claim = claims.check_plateau({spec: result}, diverging=())
     assert claim.holds, claim.numbers
 
 
@@ -42,8 +59,8 @@ def test_samples_dont_help(benchmark, seed):
     benchmark.group = "samples"
     results = benchmark.pedantic(claims.samples_runs, kwargs={"seed": seed}, rounds=1, iterations=1)
     claim = claims.check_samples(results)
-    record(benchmark, **{f"relative_loss_n{n}": r.relative_loss for n, r in results.items()},
-           spread=claim.numbers["spread"])
+    record(benchmark, **{f"relative_loss_n{n}": figure(r.relative_loss, LOSS) for n, r in results.items()},
+           spread=figure(claim.numbers["spread"], LOSS))
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers
 
@@ -59,7 +76,7 @@ def test_samples_dont_help_tensorflow(benchmark):
                                                               "backend": "tensorflow"},
                                  rounds=1, iterations=1)
     claim = claims.check_samples(results, compared=nsamples)
-    record(benchmark, **{f"relative_loss_n{n}": r.relative_loss for n, r in results.items()})
+    record(benchmark, **{f"relative_loss_n{n}": figure(r.relative_loss, LOSS) for n, r in results.items()})
     assert claim.holds, claim.numbers
 
 
@@ -69,7 +86,7 @@ def test_plateau_on_conditioned_family(benchmark, spec, seed):
     """Claim 1 on a truly conditioned A (kappa = 1e5): still far above machine precision."""
     problem = conditioned_problem(1e5, seed)
     result = timed_run(benchmark, problem, spec, claims.POST_STEPS, group=f"conditioned plateau {spec}")
-    record(benchmark, result)
+    record(benchmark, result, loss=LOSS)
     claim = claims.check_plateau({spec: result}, diverging=())
     assert claim.holds, claim.numbers
 
@@ -82,7 +99,7 @@ def test_samples_dont_help_on_conditioned_family(benchmark, seed):
         claims.samples_runs, kwargs={"seed": seed, "family_problem": conditioned_problem, "kappa": 1e5},
         rounds=1, iterations=1)
     claim = claims.check_samples(results)
-    record(benchmark, **{f"relative_loss_n{n}": r.relative_loss for n, r in results.items()})
+    record(benchmark, **{f"relative_loss_n{n}": figure(r.relative_loss, LOSS) for n, r in results.items()})
     assert claim.holds, claim.numbers
 
 
@@ -111,7 +128,7 @@ def test_step_cost_flat_in_nsamples(benchmark):
     benchmark.extra_info["seconds_n100"] = t_small
     benchmark.extra_info["seconds_n1000000"] = t_large
     benchmark.extra_info["ratio_large_over_small"] = t_large / t_small
-    record(benchmark, result)
+    record(benchmark, result, loss=LOSS, relative_loss_n100=figure(r_small.relative_loss, LOSS))
     assert not result.diverged and not r_small.diverged
 
 
@@ -120,5 +137,5 @@ def test_post_reproduction_compute(benchmark):
     in numpy; DESIGN.md's target is under 1 s of compute (read the time off the report)."""
     benchmark.group = "post reproduction"
     results = benchmark.pedantic(claims.post_runs, kwargs={"seed": 0}, rounds=2, iterations=1)
-    record(benchmark, **{f"relative_loss {spec}": r.relative_loss for spec, r in results.items()})
+    record(benchmark, **{f"relative_loss {spec}": figure(r.relative_loss, LOSS) for spec, r in results.items()})
     assert claims.check_plateau({s: results[s] for s in claims.POST_FIRST_ORDER}).holds

@@ -10,13 +10,20 @@ import time
 
 import numpy as np
 import pytest
+from helpers import EXACT, FLOOR, LOSS, figure
 
 import linnet
 from linnet import claims
 from linnet import gauss_newton as gn
 from linnet.benchmarking import record, result_info
+from linnet.tolerance import relative
 
 SEEDS = range(20)
+#: scipy's MINPACK lm reaches relative 1e-28 on seed 0 in 10-20 iterations (measured over repeated
+#: runs with 1 and 2 BLAS threads and after importing TensorFlow); 1.5x margin
+SCIPY_LM_STEPS = 30
+#: one Gauss-Newton step from the initial weights: a few ulps apart across BLAS kernels
+STEP = relative(1e-8)
 
 
 def _best_time(fn, repeats: int) -> float:
@@ -48,6 +55,8 @@ def test_structured_step_vs_kron_lstsq(benchmark):
     t_structured = _best_time(lambda: gn.structured_step(problem, W, R), 200)
     benchmark.extra_info.update(kron_seconds=t_kron, structured_seconds=t_structured,
                                 speedup_vs_kron=t_kron / t_structured)
+    # the timed step's figure: its norm (agrees with the Kronecker step to 1e-9, so rtol 1e-8 gates it)
+    record(benchmark, step_norm=figure(float(np.linalg.norm(gn.pack(*structured))), STEP))
     assert np.linalg.norm(gn.pack(*structured) - gn.pack(*kron)) < 1e-9 * np.linalg.norm(gn.pack(*kron))
 
 
@@ -65,6 +74,7 @@ def test_structured_step_flat_in_nsamples(benchmark):
     step = benchmark(gn.structured_step, big, big.weights, _residual(big))
     benchmark.extra_info.update(step_seconds={str(n): t for n, t in times.items()},
                                 max_over_min=max(times.values()) / min(times.values()))
+    record(benchmark, step_norm=figure(float(np.linalg.norm(gn.pack(*step))), STEP))
     assert all(np.all(np.isfinite(d)) for d in step)
 
 
@@ -81,8 +91,8 @@ def test_gauss_newton_run(benchmark, step):
     contraction = float((L[120] / L[20]) ** (1 / 100))
     below = np.flatnonzero(L < 1e-20)
     first = int(below[0]) if below.size else None
-    record(benchmark, result, contraction=contraction, first_step_below_1e20=first,
-           steps_to_1e28=result.steps_to(1e-28))
+    record(benchmark, result, loss=LOSS, contraction=figure(contraction, LOSS),
+           first_step_below_1e20=figure(first, EXACT), steps_to_1e28=figure(result.steps_to(1e-28), EXACT))
     assert abs(contraction / (1 - step) ** 2 - 1) < 0.01
 
 
@@ -94,9 +104,15 @@ def test_lm_vs_scipy_lm(benchmark):
     peer = linnet.run(problem, "scipy[method=lm]", 100, target=1e-28)
     t_lm = _best_time(lambda: linnet.run(problem, "lm", 100, target=1e-28), 20)
     t_scipy = _best_time(lambda: linnet.run(problem, "scipy[method=lm]", 100, target=1e-28), 20)
-    record(benchmark, result, steps_to_1e28=result.steps_to(1e-28), scipy_steps=peer.steps)
-    benchmark.extra_info.update(lm_seconds=t_lm, scipy_lm_seconds=t_scipy, speedup_vs_scipy_lm=t_scipy / t_lm)
+    # scipy's iteration count is recorded, not gated: a 1-ulp difference in its residual (BLAS
+    # threads, array alignment) changes MINPACK's accepted step at iteration 2 and the count moves
+    # 10-20 between identical runs (README, "The regression gate"); gated: that it reaches the target
+    record(benchmark, result, loss=LOSS, steps_to_1e28=figure(result.steps_to(1e-28), EXACT),
+           scipy_reached_target=figure(peer.status == linnet.results.TARGET_REACHED, EXACT))
+    benchmark.extra_info.update(lm_seconds=t_lm, scipy_lm_seconds=t_scipy, speedup_vs_scipy_lm=t_scipy / t_lm,
+                                scipy_steps=peer.steps)
     assert result.status == peer.status == linnet.results.TARGET_REACHED
+    assert peer.steps <= SCIPY_LM_STEPS, peer.steps
 
 
 @pytest.mark.benchmark(group="lm")
@@ -113,7 +129,7 @@ def test_lm_seeds(benchmark, family):
 
     results = benchmark.pedantic(sweep, rounds=3, iterations=1)
     steps = [r.steps_to(1e-28) for r in results]
-    record(benchmark, None, max_steps_to_1e28=max(s if s is not None else budget + 1 for s in steps))
+    record(benchmark, None, max_steps_to_1e28=figure(max(s if s is not None else budget + 1 for s in steps), EXACT))
     benchmark.extra_info["steps_to_1e28"] = steps
     assert all(s is not None for s in steps), steps
 
@@ -134,8 +150,10 @@ def test_kfac_seeds(benchmark, spec):
     results = benchmark.pedantic(sweep, rounds=1, iterations=1)
     hits = [r.steps_to(target) for r in results]
     reached = [h for h in hits if h is not None]
-    record(benchmark, None, successes=len(reached), median_steps=float(np.median(reached)) if reached else None)
+    record(benchmark, None, successes=figure(len(reached), EXACT),
+           median_steps=figure(float(np.median(reached)) if reached else None, EXACT))
     benchmark.extra_info["steps_to_relative_1e20"] = hits
+    assert not any(r.diverged for r in results), hits
     if spec.endswith("adaptive]"):
         assert len(reached) == len(SEEDS), hits
 
@@ -145,7 +163,7 @@ def test_kfac_seeds(benchmark, spec):
 def test_solves(benchmark, spec):
     problem = linnet.post_problem(0)
     result = benchmark(linnet.run, problem, spec, 5)
-    record(benchmark, result, steps_to_1e26=result.steps_to(1e-26))
+    record(benchmark, result, loss=LOSS, steps_to_1e26=figure(result.steps_to(1e-26), EXACT))
     assert result.steps_to(1e-26) <= 2
 
 
@@ -164,8 +182,9 @@ def test_post_faithful_floor(benchmark, rcond):
     metric = result.traces["post_metric"]
     # the final loss of the post's cutoff is rounding noise: gate only the floor's order of magnitude
     benchmark.extra_info.update(result_info(result))
-    record(benchmark, floor_loss_min=result.losses[100:].min(), floor_loss_max=result.losses[100:].max(),
-           floor_metric_min=metric[100:].min(), floor_metric_max=metric[100:].max())
+    record(benchmark, **{name: figure(value, FLOOR) for name, value in [
+        ("floor_loss_min", result.losses[100:].min()), ("floor_loss_max", result.losses[100:].max()),
+        ("floor_metric_min", metric[100:].min()), ("floor_metric_max", metric[100:].max())]})
     if rcond == "machine":
         assert result.losses[100:].min() > 1e-12
     else:

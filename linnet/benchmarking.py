@@ -13,8 +13,10 @@ import os
 import platform
 import sys
 
+from linnet.errors import LinnetError
 from linnet.record import plain
 from linnet.record import record as run_record
+from linnet.tolerance import Figure, Tolerance, exact, figure
 
 
 def result_info(result) -> dict:
@@ -22,24 +24,38 @@ def result_info(result) -> dict:
     return run_record(result)
 
 
-def record(benchmark, result=None, **figures) -> dict:
-    """Store a run's fields and the named machine-independent figures in ``benchmark.extra_info``.
+def record(benchmark, result=None, *, loss: Tolerance | None = None, no_figures: str | None = None,
+           **figures: Figure) -> dict:
+    """Store a run's fields and its machine-independent figures in ``benchmark.extra_info``.
 
-    ``figures`` are what the regression gate checks (see :mod:`linnet.gate` for tolerances);
-    a run's relative loss, steps and divergence are added to them automatically.
+    Each figure is declared with the tolerance the regression gate compares it under
+    (:func:`linnet.tolerance.figure`); ``extra_info["figures"]`` holds the values and
+    ``extra_info["tolerances"]`` the tolerances. With a ``result``, its ``steps`` and ``diverged``
+    (exact) and ``relative_loss`` (under ``loss``, which is then required) are figures too.
+    A benchmark with no machine-independent figure says why in ``no_figures``.
     Returns the figures dict.
     """
     info = benchmark.extra_info
+    declared = dict(figures)
+    if result is None and loss is not None:
+        raise LinnetError("record(benchmark, loss=...): loss is the tolerance of a result's relative loss; "
+                          "pass a result, or name the figure otherwise")
     if result is not None:
+        if loss is None:
+            raise LinnetError("record(benchmark, result): declare the relative loss's tolerance (loss=...)")
         info.update(result_info(result))
-        figures = {
-            "steps": result.steps,
-            "diverged": result.diverged,
-            "relative_loss": plain(result.relative_loss),
-            **figures,
-        }
+        declared = {"steps": figure(result.steps, exact()), "diverged": figure(result.diverged, exact()),
+                    "relative_loss": figure(plain(result.relative_loss), loss), **declared}
+    for name, value in declared.items():
+        if not isinstance(value, Figure):
+            raise LinnetError(f"figure {name!r}: declare its tolerance with linnet.tolerance.figure(value, ...)")
+    if no_figures is not None:
+        info["no_figures"] = no_figures
     stored = info.setdefault("figures", {})
-    stored.update({k: plain(v) for k, v in figures.items()})
+    tolerances = info.setdefault("tolerances", {})
+    for name, value in declared.items():
+        stored[name] = plain(value.value)
+        tolerances[name] = value.tolerance.to_dict()
     return stored
 
 

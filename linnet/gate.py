@@ -1,93 +1,98 @@
-"""Regression gate: machine-independent figures of the benchmarks against a committed baseline.
+"""Regression gate: the benchmarks' machine-independent figures against a committed baseline.
 
-pytest-benchmark compares times, not ``extra_info``. Each benchmark stores its figures (final
-losses at fixed steps, steps to targets, divergence, kappa) in ``extra_info["figures"]`` through
-:func:`linnet.benchmarking.record`; the pytest plugin in ``benchmarks/conftest.py`` compares them
-with the baseline file (``--linnet-baseline PATH``) and fails the benchmark that moved, naming the
-figure, the old and the new value. ``--linnet-update-baseline`` rewrites the file from the run.
+pytest-benchmark compares times, not ``extra_info``. Each benchmark records its figures (final
+losses at fixed steps, steps to targets, divergence, kappa), each with its declared tolerance
+(:mod:`linnet.tolerance`), through :func:`linnet.benchmarking.record`. The pytest plugin
+(:mod:`linnet.pytest_plugin`) compares them with the baseline file and fails
 
-Tolerances (figures are deterministic for a seed on one machine; across machines, BLAS
-round-off is amplified along 3000-step trajectories, so exact equality is not asked):
+* a benchmark whose figure moved beyond its tolerance, disappeared, appeared, or changed tolerance;
+* a benchmark that records no figure and does not say why;
+* a collected benchmark with no baseline entry;
+* a baseline entry whose benchmark no longer exists (its file was collected and it was neither
+  collected nor deselected, or its file is gone);
 
-* booleans and strings: equal;
-* integers (steps, divergence steps): within max(INT_ABS, INT_REL * |old|);
-* floats: within FLOAT_REL relative; two values both below ROUNDOFF in magnitude are both
-  "at round-off" (e.g. relative losses of 1e-29 and 3e-30) and count as equal;
-* figures named ``*floor*`` (where a run stalls on rounding noise: the post's LM floor, float32
-  floors) are the size of rounding errors, not a trajectory: within FLOOR_DECADES powers of ten.
+each with a line naming it and the command that regenerates the baseline (:data:`REGENERATE`).
+The baseline is written whole from one complete run (:func:`save`), never merged.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from linnet import files
 from linnet.errors import LinnetError
+from linnet.tolerance import Tolerance
+from linnet.tolerance import compare as compare_value
 
-INT_ABS = 2
-INT_REL = 0.02
-FLOAT_REL = 1e-4
-ROUNDOFF = 1e-18
-FLOOR_DECADES = 1.0
+FORMAT = "linnet-baseline-2"
 
-FORMAT = "linnet-baseline-1"
-
-
-def compare_figure(name: str, old, new) -> str | None:
-    """None when ``new`` matches ``old`` within the tolerance, else a one-line description."""
-    if isinstance(old, bool) or isinstance(new, bool) or old is None or new is None \
-            or isinstance(old, str) or isinstance(new, str):
-        same = old == new
-    elif isinstance(old, int) and isinstance(new, int):
-        same = abs(new - old) <= max(INT_ABS, INT_REL * abs(old))
-    else:
-        old, new = float(old), float(new)
-        if abs(old) < ROUNDOFF and abs(new) < ROUNDOFF:
-            same = True
-        elif "floor" in name and old > 0 and new > 0:
-            same = abs(math.log10(new / old)) <= FLOOR_DECADES
-        else:
-            same = math.isclose(old, new, rel_tol=FLOAT_REL)
-    return None if same else f"{name}: baseline {old!r}, now {new!r}"
+#: the one command that regenerates benchmarks/baseline.json (the whole suite, slow ones included)
+REGENERATE = "python -m pytest benchmarks --benchmark-disable --linnet-update-baseline"
 
 
-def compare(benchmark: str, baseline: dict, figures: dict) -> list[str]:
-    """Lines naming each figure of ``benchmark`` that moved beyond tolerance (or disappeared)."""
+def entry(figures: dict, tolerances: dict) -> dict:
+    """One benchmark's baseline entry, {figure: {"value": v, "tolerance": {...}}}."""
+    return {name: {"value": value, "tolerance": tolerances[name]} for name, value in sorted(figures.items())}
+
+
+def compare(benchmark: str, baseline: dict, figures: dict, tolerances: dict) -> list[str]:
+    """Lines naming each figure of ``benchmark`` that moved, disappeared, appeared or changed tolerance.
+
+    ``baseline`` is the benchmark's entry (:func:`entry`); ``figures`` and ``tolerances`` are this
+    run's ``extra_info["figures"]`` and ``extra_info["tolerances"]``.
+    """
     problems = []
-    for name, old in baseline.items():
+    for name, stored in baseline.items():
         if name not in figures:
-            problems.append(f"{benchmark}: figure {name} is no longer recorded (baseline {old!r})")
+            problems.append(f"{benchmark}: figure {name} is no longer recorded (baseline {stored['value']!r})")
             continue
-        moved = compare_figure(name, old, figures[name])
+        if tolerances.get(name) != stored["tolerance"]:
+            problems.append(f"{benchmark}: figure {name} changed tolerance: baseline {stored['tolerance']}, "
+                            f"now {tolerances.get(name)}")
+            continue
+        moved = compare_value(name, stored["value"], figures[name], Tolerance.from_dict(stored["tolerance"]))
         if moved:
             problems.append(f"{benchmark}: {moved}")
+    for name in figures:
+        if name not in baseline:
+            problems.append(f"{benchmark}: figure {name} = {figures[name]!r} is not in the baseline")
     return problems
 
 
+def coverage(baseline: set, collected: set, deselected: set, root: Path, partial: set = frozenset()) -> list[str]:
+    """Baseline entries (node ids, ``path::name``) whose benchmark no longer exists.
+
+    An entry is stale when its file is gone, or when its file was collected (some item of it was
+    collected or deselected, and no argument picked single tests of it: ``partial``) but the entry
+    was neither collected nor deselected. Entries of files outside the selection are not judged.
+    """
+    seen = collected | deselected
+    seen_files = {node.split("::", 1)[0] for node in seen}
+    stale = []
+    for node in sorted(baseline - seen):
+        path = node.split("::", 1)[0]
+        if not (root / path).exists() or (path in seen_files and path not in partial):
+            stale.append(node)
+    return stale
+
+
 def load(path) -> dict:
-    """{benchmark name: {figure: value}} from a baseline file; LinnetError naming a bad file."""
+    """{node id: entry} from a baseline file; LinnetError naming a bad or old-format file."""
     path = Path(path)
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise LinnetError(f"{path}: baseline file not found (create it with --linnet-update-baseline)") \
-            from None
+        raise LinnetError(f"{path}: baseline file not found (create it with: {REGENERATE})") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise LinnetError(f"{path}: not a linnet baseline ({err})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("figures"), dict):
-        raise LinnetError(f"{path}: not a linnet baseline (expected format {FORMAT!r})")
-    return data["figures"]
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("benchmarks"), dict):
+        raise LinnetError(f"{path}: not a linnet baseline (expected format {FORMAT!r}; regenerate: {REGENERATE})")
+    return data["benchmarks"]
 
 
-def save(path, figures: dict, merge: bool = True) -> None:
-    """Write the baseline atomically (linnet.files); merge into an existing one."""
-    path = Path(path)
-    current = load(path) if merge and path.exists() else {}
-    current.update(figures)
-    text = json.dumps({"format": FORMAT,
-                       "tolerances": {"int_abs": INT_ABS, "int_rel": INT_REL, "float_rel": FLOAT_REL,
-                                      "roundoff": ROUNDOFF, "floor_decades": FLOOR_DECADES},
-                       "figures": dict(sorted(current.items()))}, indent=1)
-    files.write_text(path, text + "\n", force=True)
+def save(path, benchmarks: dict) -> None:
+    """Write the whole baseline atomically (linnet.files): exactly these entries, nothing kept."""
+    text = json.dumps({"format": FORMAT, "regenerate": REGENERATE,
+                       "benchmarks": dict(sorted(benchmarks.items()))}, indent=1)
+    files.write_text(Path(path), text + "\n", force=True)

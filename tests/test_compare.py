@@ -20,6 +20,7 @@ BENCHMARKS = textwrap.dedent('''
 
     import linnet
     from linnet.benchmarking import record
+    from linnet.tolerance import exact, figure, relative
 
 
     @pytest.mark.parametrize("spec", ["gd[lr=1e-05]", "adam[lr=0.01]"])
@@ -27,7 +28,7 @@ BENCHMARKS = textwrap.dedent('''
     def test_first_order(benchmark, spec):
         problem = linnet.post_problem(0)
         result = benchmark.pedantic(linnet.run, args=(problem, spec, 30), rounds=3, iterations=1)
-        record(benchmark, result, kappa=problem.kappa)
+        record(benchmark, result, loss=relative(1e-6), kappa=figure(problem.kappa, relative(1e-10)))
 
 
     @pytest.mark.benchmark(group="gauss-newton")
@@ -35,7 +36,7 @@ BENCHMARKS = textwrap.dedent('''
         problem = linnet.post_problem(0)
         result = benchmark.pedantic(linnet.run, args=(problem, "gauss-newton[step=0.2]", 5),
                                     rounds=2, iterations=1)
-        record(benchmark, result, steps_to_1e_3=result.steps_to(1e-3))
+        record(benchmark, result, loss=relative(1e-6), steps_to_1e_3=figure(result.steps_to(1e-3), exact()))
 ''')
 
 CONFTEST = textwrap.dedent('''

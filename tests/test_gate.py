@@ -1,93 +1,197 @@
-"""The regression gate: tolerances, baseline files, and a real pytest run that moves a figure."""
+"""The regression gate: declared tolerances, baseline files, and real pytest runs showing that each
+loophole of the old gate (issue 9) now fails."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from linnet import gate
+from linnet.benchmarking import record
 from linnet.errors import LinnetError
+from linnet.tolerance import Tolerance, decades, exact, figure, relative, window
+
+# -- tolerances -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("old, new, same", [
-    (73.06301355926455, 73.06301355926455 * (1 + 1e-6), True),
-    (73.06301, 73.2, False),
-    (3000, 3001, True),
-    (167561, 167561 + 3000, True),
-    (167561, 200000, False),
-    (7, 9, True),
-    (7, 12, False),
-    (True, False, False),
-    (None, None, True),
-    (None, 1.0, False),
-    (2e-29, 7e-31, True),  # both at round-off
-    (2e-29, 1e-10, False),
+@pytest.mark.parametrize("tolerance, old, new, same", [
+    (relative(1e-6), 73.06301355926455, 73.06301355926455 * (1 + 1e-7), True),
+    (relative(1e-6), 73.06301, 73.2, False),
+    # below round-off: compared in decades, never "equal because both tiny"
+    (relative(1e-6), 6.5e-31, 9e-19, False),
+    (relative(1e-6), 6.5e-31, 2e-31, True),
+    (relative(1e-6), 6.5e-31, 0.0, False),
+    (relative(1e-6), 2e-29, 1e-10, False),
+    # small integers are exact unless a measured window is declared
+    (exact(), 11, 13, False),   # LM iterations
+    (exact(), 5, 7, False),     # a divergence step
+    (exact(), 12, 14, False),   # K-FAC successes
+    (exact(), 20, 18, False),   # seeds winning
+    (exact(), 3000, 3000, True),
+    (window(3, "measured 12-15"), 12, 15, True),
+    (window(3, "measured 12-15"), 12, 16, False),
+    # round-off floors in decades: 1 vs 2 BLAS threads (1.96e-12 vs 6.0e-11) passes, 1000x does not
+    (decades(2.0), 1.96e-12, 6.0e-11, True),
+    (decades(2.0), 1.96e-12, 6.0e-9, False),
+    (exact(), True, False, False),
+    (exact(), None, None, True),
+    (relative(1e-6), None, 1.0, False),
+    (exact(), 1, True, False),
 ])
-def test_compare_figure(old, new, same):
-    assert (gate.compare_figure("x", old, new) is None) == same
+def test_tolerance_kinds(tolerance, old, new, same):
+    assert tolerance.check(old, new) is same
 
 
-def test_floor_figures_compare_in_decades():
-    assert gate.compare_figure("post_metric_floor", 3e-9, 2e-8) is None
-    assert gate.compare_figure("post_metric_floor", 3e-9, 5e-7) is not None
-    assert gate.compare_figure("relative_loss", 3e-9, 2e-8) is not None
+@given(st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.booleans(), st.none()),
+       st.sampled_from([exact(), relative(1e-6), decades(1.0)]))
+def test_every_value_matches_itself(x, tolerance):
+    assert tolerance.check(x, x)
+    assert window(1, "test").check(x, x) is not isinstance(x, float)  # a window is for integers
 
 
-def test_compare_names_benchmark_figure_old_and_new():
-    lines = gate.compare("test_a[seed0]", {"final_loss": 73.06, "steps": 3000},
-                         {"final_loss": 80.0, "steps": 3000})
-    assert lines == ["test_a[seed0]: final_loss: baseline 73.06, now 80.0"]
-    assert gate.compare("b", {"gone": 1}, {}) == ["b: figure gone is no longer recorded (baseline 1)"]
+def test_tolerances_are_declared_and_round_trip():
+    for tol in (exact(), relative(1e-6), decades(2.0), window(2, "measured 11-13")):
+        assert Tolerance.from_dict(json.loads(json.dumps(tol.to_dict()))) == tol
+    with pytest.raises(LinnetError, match="measured variation"):
+        window(2, "")
+    with pytest.raises(LinnetError, match="kind"):
+        Tolerance("name-based")
 
 
-def test_baseline_round_trip_and_bad_files(tmp_path):
+class _Bench:
+    def __init__(self):
+        self.extra_info = {}
+
+
+def test_record_refuses_a_figure_without_tolerance():
+    with pytest.raises(LinnetError, match="declare its tolerance"):
+        record(_Bench(), steps=12)
+    with pytest.raises(LinnetError, match="pass a result"):
+        record(_Bench(), loss=figure(0.5, exact()))
+    bench = _Bench()
+    record(bench, **{"gd[lr=1e-05] float32_floor": figure(1e-9, relative(1e-6))})
+    # the name says "floor", the declaration says relative: a final loss 5x off fails
+    lines = gate.compare("b", gate.entry(bench.extra_info["figures"], bench.extra_info["tolerances"]),
+                         {"gd[lr=1e-05] float32_floor": 5e-9}, bench.extra_info["tolerances"])
+    assert len(lines) == 1 and "float32_floor: baseline 1e-09, now 5e-09" in lines[0]
+
+
+def test_compare_names_moved_missing_new_and_retoleranced_figures():
+    base = gate.entry({"loss": 73.06, "steps": 3000}, {"loss": relative(1e-6).to_dict(), "steps": exact().to_dict()})
+    tols = {"loss": relative(1e-6).to_dict(), "steps": exact().to_dict()}
+    assert gate.compare("t", base, {"loss": 73.06, "steps": 3000}, tols) == []
+    assert gate.compare("t", base, {"loss": 80.0, "steps": 3000}, tols) == [
+        "t: loss: baseline 73.06, now 80.0 (tolerance: rtol 1e-06, in decades (1) below 1e-18)"]
+    assert gate.compare("t", base, {"loss": 73.06}, tols) == ["t: figure steps is no longer recorded (baseline 3000)"]
+    extra = gate.compare("t", base, {"loss": 73.06, "steps": 3000, "new": 1}, {**tols, "new": exact().to_dict()})
+    assert extra == ["t: figure new = 1 is not in the baseline"]
+    looser = gate.compare("t", base, {"loss": 73.06, "steps": 3000}, {**tols, "loss": decades(1.0).to_dict()})
+    assert len(looser) == 1 and "changed tolerance" in looser[0]
+
+
+def test_coverage_finds_stale_entries_only(tmp_path):
+    (tmp_path / "b").mkdir()
+    for name in ("test_x.py", "test_y.py"):
+        (tmp_path / "b" / name).write_text("")
+    baseline = {"b/test_x.py::a", "b/test_x.py::gone", "b/test_y.py::c", "b/test_deleted.py::d", "b/test_x.py::e"}
+    stale = gate.coverage(baseline, collected={"b/test_x.py::a"}, deselected={"b/test_x.py::e"}, root=tmp_path)
+    # renamed in a collected file, and a file that is gone; test_y.py was not selected
+    assert stale == ["b/test_deleted.py::d", "b/test_x.py::gone"]
+    assert gate.coverage(baseline, {"b/test_x.py::a"}, set(), tmp_path, partial={"b/test_x.py"}) == [
+        "b/test_deleted.py::d"]
+
+
+def test_save_writes_the_whole_baseline_and_load_rejects_bad_files(tmp_path):
     path = tmp_path / "baseline.json"
-    gate.save(path, {"t[a]": {"x": 1.5}})
-    gate.save(path, {"t[b]": {"y": 2}})
-    assert gate.load(path) == {"t[a]": {"x": 1.5}, "t[b]": {"y": 2}}
+    gate.save(path, {"t[a]": gate.entry({"x": 1.5}, {"x": exact().to_dict()})})
+    gate.save(path, {"t[b]": gate.entry({"y": 2}, {"y": exact().to_dict()})})
+    assert list(gate.load(path)) == ["t[b]"]  # no merge: t[a] is gone
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(LinnetError, match="bad.json: not a linnet baseline"):
         gate.load(tmp_path / "bad.json")
-    (tmp_path / "foreign.json").write_text(json.dumps({"benchmarks": []}))
-    with pytest.raises(LinnetError, match="foreign.json: not a linnet baseline"):
-        gate.load(tmp_path / "foreign.json")
+    (tmp_path / "old.json").write_text(json.dumps({"format": "linnet-baseline-1", "figures": {}}))
+    with pytest.raises(LinnetError, match="--linnet-update-baseline"):
+        gate.load(tmp_path / "old.json")
     with pytest.raises(LinnetError, match="not found"):
         gate.load(tmp_path / "missing.json")
 
 
-BENCH = textwrap.dedent('''
-    import linnet
-    from linnet.benchmarking import record
+# -- real pytest runs -----------------------------------------------------------------------------
 
-    def test_gd(benchmark):
-        result = benchmark.pedantic(linnet.run, args=(linnet.post_problem(0), "gd[lr=1e-05]", 300),
-                                    rounds=1, iterations=1)
-        record(benchmark, result)
+BENCH = textwrap.dedent('''
+    import os
+    from linnet.benchmarking import record
+    from linnet.tolerance import exact, figure, relative
+
+    def test_a(benchmark):
+        benchmark(sum, [1, 2])
+        record(benchmark, final=figure(float(os.environ.get("FINAL", "0.5")), relative(1e-6)),
+               steps=figure(11, exact()))
+
+    def test_b(benchmark):
+        benchmark(sum, [1, 2])
+        record(benchmark, steps=figure(3, exact()))
 ''')
 
 
-def test_gate_fails_a_benchmark_whose_figure_moved(tmp_path):
-    (tmp_path / "conftest.py").write_text('pytest_plugins = ["linnet.pytest_plugin"]\n')
-    (tmp_path / "test_bench.py").write_text(BENCH)
-    baseline = tmp_path / "baseline.json"
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gated")
+    (root / "conftest.py").write_text('pytest_plugins = ["linnet.pytest_plugin"]\n')
+    (root / "b").mkdir()
+    (root / "b" / "test_bench.py").write_text(BENCH)
+    return root
 
-    def pytest_run(*args):
-        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                               "--benchmark-disable", f"--linnet-baseline={baseline}", *args],
-                              cwd=tmp_path, capture_output=True, text=True)
 
-    written = pytest_run("--linnet-update-baseline")
+def _pytest(root, *args, env=None):
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--benchmark-disable",
+                           "--linnet-baseline=b/baseline.json", *args],
+                          cwd=root, capture_output=True, text=True, env={**os.environ, **(env or {})})
+
+
+def test_gate_runs_fail_on_each_loophole(project):
+    baseline = project / "b" / "baseline.json"
+    refused = _pytest(project, "--linnet-update-baseline", "-k", "test_a")  # not the whole suite
+    assert refused.returncode == 1 and "baseline NOT written" in refused.stdout and not baseline.exists()
+    written = _pytest(project, "--linnet-update-baseline")
     assert written.returncode == 0, written.stdout
-    figures = gate.load(baseline)["test_gd"]
-    assert figures["steps"] == 300 and figures["diverged"] is False
+    entries = gate.load(baseline)
+    assert entries["b/test_bench.py::test_a"]["steps"] == {"value": 11, "tolerance": {"kind": "exact"}}
+    assert _pytest(project, "-k", "test_a").returncode == 0  # a deselected benchmark is fine
 
-    same = pytest_run()
-    assert same.returncode == 0 and "compared 1 benchmarks" in same.stdout
+    gone = dict(entries)
+    gone["b/test_bench.py::test_renamed"] = gone.pop("b/test_bench.py::test_b")
+    gate.save(baseline, gone)
+    (project / "b" / "test_more.py").write_text("def test_c(benchmark):\n    benchmark(sum, [1])\n")
+    run = _pytest(project, env={"FINAL": "0.6"})
+    assert run.returncode == 1
+    assert "final: baseline 0.5, now 0.6" in run.stdout and gate.REGENERATE in run.stdout  # a moved figure
+    assert "b/test_bench.py::test_b has no entry in" in run.stdout  # a benchmark missing from the baseline
+    assert "b/test_bench.py::test_renamed: in b/baseline.json but no such benchmark" in run.stdout  # stale
+    assert "b/test_more.py::test_c records no machine-independent figure" in run.stdout
 
-    figures["relative_loss"] *= 1.01
-    gate.save(baseline, {"test_gd": figures})
-    moved = pytest_run()
-    assert moved.returncode == 1
-    assert "test_gd: relative_loss: baseline" in moved.stdout
+
+def test_required_tensorflow_turns_skips_into_failures(tmp_path):
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["linnet.pytest_plugin"]\n')
+    (tmp_path / "test_tf.py").write_text(textwrap.dedent('''
+        import pytest
+
+        @pytest.mark.tensorflow
+        def test_marked():
+            pytest.importorskip("tensorflow_is_not_here")
+
+        def test_plain_skip():
+            pytest.skip("unrelated")
+    '''))
+    (tmp_path / "test_module.py").write_text('import pytest\n\ntf = pytest.importorskip("tensorflow_not_here")\n')
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors",
+           "-W", "ignore::pytest.PytestUnknownMarkWarning"]
+    required = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True,
+                              env={**os.environ, "LINNET_REQUIRE_TENSORFLOW": "1"})
+    assert required.returncode == 1
+    assert "1 failed, 1 skipped" in required.stdout and "1 error" in required.stdout, required.stdout
