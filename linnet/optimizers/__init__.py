@@ -4,10 +4,11 @@ Importing this package registers every optimizer: first-order ones here, second-
 :mod:`linnet.optimizers.second_order` and the scipy peer in :mod:`linnet.optimizers.scipy_peer`.
 """
 
-from linnet.optimizers import first_order, scipy_peer, second_order
+from linnet.optimizers import first_order, layerwise, scipy_peer, second_order
 from linnet.optimizers.base import Optimizer
 from linnet.optimizers.first_order import GD, Adam, Momentum, RMSprop
-from linnet.optimizers.second_order import ALS, KFAC, ClosedForm, GaussNewton, LevenbergMarquardt
+from linnet.optimizers.layerwise import ALS, KFAC, ClosedForm
+from linnet.optimizers.second_order import GaussNewton, LevenbergMarquardt
 
 __all__ = [
     "ALS",
@@ -21,6 +22,7 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "first_order",
+    "layerwise",
     "scipy_peer",
     "second_order",
 ]
