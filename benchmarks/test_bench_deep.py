@@ -46,3 +46,15 @@ def test_identity_initialisation(benchmark):
     record(benchmark, spd_max_relative_loss=positive["max"], negative_min_relative_loss=negative["min"])
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers
+
+
+@pytest.mark.slow
+def test_one_mode_at_a_time(benchmark):
+    """Saxe, McClelland & Ganguli 2014: modes learned in decreasing order, t_i / t_1 ~ s_1 / s_i (depth 2)."""
+    benchmark.group = "deep claims"
+    measured = benchmark.pedantic(dc.measure_modes, args=(range(20),), rounds=1, iterations=1)
+    claim = dc.check_modes(measured)
+    record(benchmark, ratio_2_min=measured["ratio_min"][1], ratio_2_max=measured["ratio_max"][1],
+           ratio_3_min=measured["ratio_min"][2], ratio_3_max=measured["ratio_max"][2])
+    benchmark.extra_info["claim"] = claim.to_dict()
+    assert claim.holds, claim.numbers

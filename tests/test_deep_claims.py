@@ -33,3 +33,14 @@ def test_identity_init_claim_and_its_negative_control():
     p = dc.symmetric_target_problem(0, negative=True)
     assert np.allclose(p.A, p.A.T) and abs(np.linalg.eigvalsh(p.A)[0] + 0.5) < 1e-12
     assert np.array_equal(product(p.weights), np.eye(4))
+
+
+def test_modes_are_learned_one_at_a_time_at_depth_two():
+    measured = dc.measure_modes(range(3))
+    assert dc.check_modes(measured).holds, measured  # measured ratios 1.76-2.28 and 3.40-5.15 (seeds 0-19)
+
+
+def test_modes_negative_control_depth_three_ratios():
+    """At depth 3 the order holds but t_3 / t_1 is not s_1 / s_3 = 4 (measured 5.3 to never): the check says so."""
+    measured = dc.measure_modes(range(3), depth=3)
+    assert measured["in_order"] and not dc.check_modes(measured).holds
