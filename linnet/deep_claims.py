@@ -157,23 +157,29 @@ def saxe_problem(seed: int, depth: int = 2, d: int = 3):
     return replace(p, A=A, _cache={})
 
 
-def mode_learning_times(problem, lr: float = SAXE_LR, max_steps: int = SAXE_MAX_STEPS) -> np.ndarray:
-    """Steps until each mode's strength u_i^T P v_i first reaches half its target s_i (GD, step lr).
+def mode_strengths(problem, lr: float = SAXE_LR, max_steps: int = SAXE_MAX_STEPS, until_learned: bool = True):
+    """u_i^T P v_i along GD (step lr) for A's singular vectors u_i, v_i: shape (steps + 1, rank).
 
-    u_i, v_i are A's singular vectors (Saxe et al. 2014, section 2: the modes decouple from a small
-    start). A mode not learned within ``max_steps`` gets ``inf``. Shape (rank,).
+    Saxe et al. 2014, section 2: from a small start the modes decouple and each strength follows a
+    sigmoid to s_i. With ``until_learned`` it stops once every strength has reached half its s_i.
     """
     U, s, Vt = np.linalg.svd(problem.A)
     weights = problem.weights
-    times = np.full(len(s), np.inf)
-    for step in range(max_steps + 1):
-        strength = np.einsum("ji,jk,ik->i", U, product(weights), Vt)
-        times[(strength >= s / 2) & np.isinf(times)] = step
-        if np.isfinite(times).all():
+    out = []
+    for _ in range(max_steps + 1):
+        out.append(np.einsum("ji,jk,ik->i", U, product(weights), Vt))
+        if until_learned and np.all(np.max(out, axis=0) >= s / 2):
             break
         grads = evaluate(problem, weights).grads
         weights = tuple(W - lr * g for W, g in zip(weights, grads, strict=True))
-    return times
+    return np.array(out)
+
+
+def mode_learning_times(problem, lr: float = SAXE_LR, max_steps: int = SAXE_MAX_STEPS) -> np.ndarray:
+    """Steps until each mode's strength first reaches half its target s_i; ``inf`` if not within max_steps."""
+    s = np.linalg.svd(problem.A, compute_uv=False)
+    reached = mode_strengths(problem, lr, max_steps) >= s / 2
+    return np.array([float(np.argmax(col)) if col.any() else np.inf for col in reached.T])
 
 
 def measure_modes(seeds=range(20), depth: int = 2) -> dict:

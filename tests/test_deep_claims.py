@@ -44,3 +44,11 @@ def test_modes_negative_control_depth_three_ratios():
     """At depth 3 the order holds but t_3 / t_1 is not s_1 / s_3 = 4 (measured 5.3 to never): the check says so."""
     measured = dc.measure_modes(range(3), depth=3)
     assert measured["in_order"] and not dc.check_modes(measured).holds
+
+
+def test_figures_are_written(tmp_path):
+    from linnet import deep_figures
+
+    paths = deep_figures.write_all(tmp_path)
+    assert [p.name for p in paths] == ["preconditioner.png", "identity_init.png", "modes.png"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
