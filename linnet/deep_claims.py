@@ -166,9 +166,11 @@ def mode_strengths(problem, lr: float = SAXE_LR, max_steps: int = SAXE_MAX_STEPS
     U, s, Vt = np.linalg.svd(problem.A)
     weights = problem.weights
     out = []
+    learned = np.zeros(len(s), dtype=bool)
     for _ in range(max_steps + 1):
         out.append(np.einsum("ji,jk,ik->i", U, product(weights), Vt))
-        if until_learned and np.all(np.max(out, axis=0) >= s / 2):
+        learned |= out[-1] >= s / 2
+        if until_learned and learned.all():
             break
         grads = evaluate(problem, weights).grads
         weights = tuple(W - lr * g for W, g in zip(weights, grads, strict=True))
