@@ -84,12 +84,25 @@ def add_problem_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--nsamples", type=integer, default=POST_NSAMPLES,
                    help=f"number of samples; 0 = the expected loss ||W1 W2 - A||_F^2 (default: {POST_NSAMPLES})")
     g.add_argument("--init", choices=INITS, default="gaussian", help="initialisation (default: gaussian)")
+    g.add_argument("--init-scale", type=number, default=None,
+                   help="scale of the small initialisation, --init small only (default: 1e-2)")
+    g.add_argument("--depth", type=integer, default=None, help="number of layers N (default: 2)")
+    g.add_argument("--width", type=integer, default=None, help="every hidden width (the same as --wdim)")
+    g.add_argument("--widths", default=None, help="hidden widths h1,...,h_{N-1} (sets the depth to N)")
 
 
 def problem_from_args(args):
     """Build the problem the parsed options describe (LinnetError on a bad combination)."""
-    kwargs = dict(seed=args.seed, xdim=args.xdim, wdim=args.wdim, ydim=args.ydim,
-                  nsamples=args.nsamples, init=args.init)
+    kwargs = dict(seed=args.seed, xdim=args.xdim, wdim=args.wdim if args.width is None else args.width,
+                  ydim=args.ydim, nsamples=args.nsamples, init=args.init, depth=args.depth,
+                  init_scale=args.init_scale)
+    if args.widths is not None:
+        if args.width is not None:
+            raise LinnetError("give --width (every hidden width) or --widths h1,...,h_{N-1}, not both")
+        try:
+            kwargs["widths"] = tuple(int(w) for w in args.widths.split(",")) if args.widths.strip() else ()
+        except ValueError:
+            raise LinnetError(f"--widths must be integers separated by commas, got {args.widths!r}") from None
     if args.seed < 0:
         raise LinnetError(f"--seed must be a non-negative integer, got {args.seed}")
     if args.problem == "post":

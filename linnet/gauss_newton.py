@@ -46,8 +46,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import scipy.linalg
 
 from linnet.errors import LinnetError
+from linnet.jacobian import dense_jacobian, jvp, row_factors, vjp
 
 #: names accepted for the singular-value cutoff (besides a number)
 RCONDS = ("default", "machine")
@@ -88,21 +90,26 @@ def check_two_layers(owner, weights) -> None:
         raise LinnetError(f"{owner.name}: needs two layers (W1, W2), got {len(weights)}")
 
 
-def pack(W1: np.ndarray, W2: np.ndarray) -> np.ndarray:
-    """theta = [vec(W1); vec(W2)] (column-major vec), shape (ydim*wdim + wdim*xdim,)."""
-    return np.concatenate([W1.ravel(order="F"), W2.ravel(order="F")])
+def pack(*weights) -> np.ndarray:
+    """theta = [vec(W1); ...; vec(WN)] (column-major vec), shape (sum_k n_{k-1} n_k,)."""
+    return np.concatenate([W.ravel(order="F") for W in weights])
 
 
-def unpack(theta: np.ndarray, shapes) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of :func:`pack` for layer ``shapes`` ((ydim, wdim), (wdim, xdim))."""
-    n1 = shapes[0][0] * shapes[0][1]
-    return (theta[:n1].reshape(shapes[0], order="F"), theta[n1:].reshape(shapes[1], order="F"))
+def unpack(theta: np.ndarray, shapes) -> tuple[np.ndarray, ...]:
+    """Inverse of :func:`pack` for the layers' ``shapes``."""
+    out, start = [], 0
+    for a, b in shapes:
+        out.append(theta[start:start + a * b].reshape((a, b), order="F"))
+        start += a * b
+    return tuple(out)
 
 
 def jacobian(C: np.ndarray, weights) -> np.ndarray:
-    """The compressed Jacobian J_C = [(W2 C)^T kron I_ydim, C^T kron W1], (ydim*k, nparams)."""
-    W1, W2 = weights
-    return np.hstack([np.kron((W2 @ C).T, np.eye(W1.shape[0], dtype=W1.dtype)), np.kron(C.T, W1)])
+    """The compressed Jacobian J_C, (ydim*k, nparams); at depth 2 [(W2 C)^T kron I_ydim, C^T kron W1].
+
+    The one definition is :func:`linnet.jacobian.dense_jacobian` (blocks (Suf_k C)^T kron Pre_k).
+    """
+    return dense_jacobian(weights, C)
 
 
 def residual_vector(C: np.ndarray, R: np.ndarray) -> np.ndarray:
@@ -135,19 +142,21 @@ def normal_equations(S: np.ndarray, weights, R: np.ndarray) -> tuple[np.ndarray,
 
 
 def row_gram(C: np.ndarray, weights) -> np.ndarray:
-    """J J^T of the compressed Jacobian, (ydim k, ydim k), from Kronecker factors.
+    """J J^T of the compressed Jacobian, (ydim k, ydim k), from its Kronecker factors.
 
-    J J^T = (B^T B) kron I_ydim + (C^T C) kron (W1 W1^T) with B = W2 C (see :func:`spectrum`): it maps
-    vec(Z), Z (ydim, k), to vec(Z B^T B + W1 W1^T Z C^T C).
+    J J^T = sum_k R_k kron L_k (:func:`linnet.jacobian.row_factors`; at depth 2
+    (B^T B) kron I + (C^T C) kron (W1 W1^T), B = W2 C): it maps vec(Z), Z (ydim, k), to
+    vec(sum_k L_k Z R_k). Entry ((a, i), (b, j)) of the column-major layout is sum_k R_k[a, b] L_k[i, j].
     """
-    W1, W2 = weights
-    B = W2 @ C
-    ydim, k = W1.shape[0], C.shape[1]
-    # entry ((a, i), (b, j)) of the column-major vec layout = (C^T C)[a, b] (W1 W1^T)[i, j]
-    #                                                     + (B^T B)[a, b] [i == j]
-    gram = (C.T @ C)[:, None, :, None] * (W1 @ W1.T)[None, :, None, :]
+    ydim, k = weights[0].shape[0], C.shape[1]
+    gram = np.zeros((k, ydim, k, ydim), dtype=weights[0].dtype)
     diagonal = np.arange(ydim)
-    gram[:, diagonal, :, diagonal] += B.T @ B  # the identity factor: i == j only
+    for L, R in row_factors(weights, C):
+        R = np.eye(k, dtype=gram.dtype) if R is None else R
+        if L is None:  # the identity factor: i == j only
+            gram[:, diagonal, :, diagonal] += R
+        else:
+            gram += R[:, None, :, None] * L[None, :, None, :]
     return gram.reshape(k * ydim, k * ydim)
 
 
@@ -156,13 +165,29 @@ def damped_step(C: np.ndarray, weights, r: np.ndarray, gram: np.ndarray, mu: flo
 
     By the push-through identity d = -J^T z with (J J^T + mu I) z = r, where ``gram`` = J J^T
     (:func:`row_gram`) and r = vec(R C) (:func:`residual_vector`); J^T vec(Z) is
-    [vec(Z B^T); vec(W1^T Z C^T)] with Z = unvec(z) (ydim, k), B = W2 C. Returns (dW1, dW2, z);
-    ||J d + r|| = mu ||z||.
+    :func:`linnet.jacobian.vjp` with Z = unvec(z) (ydim, k). Returns (deltas, z), deltas in the
+    layers' shapes; ||J d + r|| = mu ||z||.
     """
-    W1, W2 = weights
     z = np.linalg.solve(gram + mu * np.eye(len(r), dtype=r.dtype), r)
-    Z = z.reshape(C.shape[1], W1.shape[0]).T  # unvec (column-major)
-    return -(Z @ (W2 @ C).T), -(W1.T @ Z @ C.T), z
+    Z = z.reshape(C.shape[1], weights[0].shape[0]).T  # unvec (column-major)
+    return tuple(-G for G in vjp(weights, Z, C)), z
+
+
+def row_space_step(C: np.ndarray, weights, R: np.ndarray, rcond: str = "default"):
+    """The minimum-norm Gauss-Newton step -J^+ r = -J^T (J J^T)^+ r at any depth, from the row Gram.
+
+    The pseudoinverse of J J^T (:func:`row_gram`, (ydim k)^2, independent of nsamples) keeps the
+    eigenvalues e > ratio * e_max with ratio = :func:`rcond_ratio` of (J J^T's shape): a cutoff on
+    J's singular values at sqrt(ratio) s_max, since the Gram's eigenvalues are only accurate to about
+    eps e_max. Returns the layers' deltas.
+    """
+    gram = row_gram(C, weights)
+    r = residual_vector(C, R)
+    e, V = scipy.linalg.eigh(gram, driver="evr")  # numpy's syevd was 30x slower at 60 x 60 on 2 cores
+    keep = e > rcond_ratio(rcond, gram.shape, gram.dtype) * max(float(e[-1]), 0.0)
+    z = V[:, keep] @ ((V[:, keep].T @ r) / e[keep])
+    Z = z.reshape(C.shape[1], weights[0].shape[0]).T
+    return tuple(-G for G in vjp(weights, Z, C))
 
 
 #: blocks whose Gram eigenvalues span more than 1 / GRAM_RATIO are decomposed by SVD instead
@@ -249,8 +274,14 @@ def spectral_step(sp: Spectrum, mu: float = 0.0, rcond: str = "default"):
 
 
 def structured_step(problem, weights, R: np.ndarray, rcond: str = "default"):
-    """The minimum-norm Gauss-Newton step (dW1, dW2) from S (cost free of nsamples)."""
-    return spectral_step(spectrum(problem.S_factor, weights, R), rcond=rcond)
+    """The minimum-norm Gauss-Newton step from S (cost free of nsamples), one delta per layer.
+
+    Two layers: through J's SVD (:func:`spectrum`), accurate to eps * s_max; any other depth:
+    :func:`row_space_step`.
+    """
+    if len(weights) == 2:
+        return spectral_step(spectrum(problem.S_factor, weights, R), rcond=rcond)
+    return row_space_step(problem.S_factor, weights, R, rcond)
 
 
 def sample_step(problem, weights, R: np.ndarray | None = None, rcond: str = "default"):
@@ -263,6 +294,9 @@ def sample_step(problem, weights, R: np.ndarray | None = None, rcond: str = "def
     """
     if problem.X is None:
         raise LinnetError("the Kronecker Jacobian over samples needs samples (nsamples > 0)")
+    if len(weights) != 2:
+        raise LinnetError(f"the post's Kronecker Jacobian over samples is two-layer; got {len(weights)} layers "
+                          "(use jacobian=structured)")
     W1, W2 = weights
     J = sample_jacobian(problem.X, weights)
     r = (W1 @ (W2 @ problem.X) - problem.Y).ravel(order="F")
@@ -271,7 +305,6 @@ def sample_step(problem, weights, R: np.ndarray | None = None, rcond: str = "def
 
 
 def linearised_loss(S: np.ndarray, R: np.ndarray, weights, deltas) -> float:
-    """The Gauss-Newton model ||J d + r||^2 = tr(E S E^T) with E = R + dW1 W2 + W1 dW2."""
-    (W1, W2), (dW1, dW2) = weights, deltas
-    E = R + dW1 @ W2 + W1 @ dW2
+    """The Gauss-Newton model ||J d + r||^2 = tr(E S E^T), E = R + sum_k Pre_k dWk Suf_k (jvp)."""
+    E = R + jvp(weights, deltas)
     return float(np.vdot(E @ S, E))

@@ -20,6 +20,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from scipy.linalg import block_diag
+
+from linnet.jacobian import vjp
 
 
 class Evaluation(NamedTuple):
@@ -62,37 +65,40 @@ def loss(problem, weights) -> float:
 
 
 def sample_loss(problem, weights) -> float:
-    """The post's loss computed over the samples, sum ||W1 W2 X - Y||^2 (O(nsamples); for checks)."""
+    """Test oracle: the post's loss over the samples, sum ||W1 ... WN X - Y||^2 (O(nsamples)).
+
+    Kept only to check :func:`loss` against; nothing in linnet calls it.
+    """
     Yhat = product(weights) @ problem.X
     return float(np.sum((Yhat - problem.Y) ** 2))
 
 
 def evaluate(problem, weights) -> Evaluation:
-    """Loss, gradients, gradient norm and residual at ``weights``, in one pass."""
+    """Loss, gradients, gradient norm and residual at ``weights``, in one pass.
+
+    The gradients are 2 J^T (R C) (:func:`linnet.jacobian.vjp`, with S in place of C C^T).
+    """
     R = residual(problem, weights)
     E = R @ problem.S
-    n = len(weights)
-    # prefix[k] = W1 ... W_{k-1} (None for k = 0), suffix[k] = W_{k+1} ... WN (None for k = N-1)
-    prefix = [None] * n
-    for k in range(1, n):
-        prefix[k] = weights[0] if k == 1 else prefix[k - 1] @ weights[k - 1]
-    suffix = [None] * n
-    for k in range(n - 2, -1, -1):
-        suffix[k] = weights[n - 1] if k == n - 2 else weights[k + 1] @ suffix[k + 1]
-    grads = []
-    for k in range(n):
-        G = E if prefix[k] is None else prefix[k].T @ E
-        if suffix[k] is not None:
-            G = G @ suffix[k].T
-        grads.append(2.0 * G)
+    grads = tuple(2.0 * G for G in vjp(weights, E))
     grad_norm = float(np.sqrt(sum(np.vdot(g, g) for g in grads)))
-    return Evaluation(float(np.vdot(E, R)), tuple(grads), grad_norm, R)
+    return Evaluation(float(np.vdot(E, R)), grads, grad_norm, R)
+
+
+def pair_imbalances(weights) -> list[np.ndarray]:
+    """[W_k^T W_k - W_{k+1} W_{k+1}^T for k = 1..N-1], each (n_k, n_k); [] for one layer.
+
+    Each is conserved by gradient flow (Du, Hu & Lee 2018, Theorem 2.1; Arora, Cohen & Hazan 2018,
+    Theorem 1); gradient descent with step lr changes them by O(lr^2) per step.
+    """
+    return [W.T @ W - V @ V.T for W, V in zip(weights[:-1], weights[1:])]
 
 
 def imbalance(weights) -> np.ndarray:
-    """W1^T W1 - W2 W2^T, (wdim, wdim): conserved by gradient flow (Du, Hu & Lee 2018, Thm 2.1).
+    """The imbalances of every adjacent pair (:func:`pair_imbalances`) as one block-diagonal matrix.
 
-    Gradient descent with step lr changes it by O(lr^2) per step.
+    Shape (sum_k n_k, sum_k n_k) over the hidden widths; for two layers it is W1^T W1 - W2 W2^T,
+    (wdim, wdim). Its Frobenius norm is sqrt(sum_k ||D_k||_F^2); (0, 0) for one layer.
     """
-    W1, W2 = weights[0], weights[1]
-    return W1.T @ W1 - W2 @ W2.T
+    blocks = pair_imbalances(weights)
+    return block_diag(*blocks) if blocks else np.zeros((0, 0), dtype=weights[0].dtype)

@@ -1,8 +1,10 @@
-"""Problems: fit a product of layer matrices W1 W2 to a linear map A.
+"""Problems: fit a product of layer matrices W1 W2 ... WN to a linear map A.
 
 A problem is an immutable value holding the target map ``A`` (ydim x xdim), the second moment of
 the inputs ``S = X X^T`` (xdim x xdim), the samples ``X`` (xdim x nsamples) where there are any,
-and the initial layer matrices ``weights = (W1, W2)`` with W1 (ydim x wdim), W2 (wdim x xdim).
+and the initial layer matrices ``weights = (W1, ..., WN)``, Wk of shape (n_{k-1}, n_k) with widths
+(n_0, ..., n_N) = (ydim, h1, ..., h_{N-1}, xdim). The post's net is depth 2: W1 (ydim x wdim),
+W2 (wdim x xdim).
 
 Because ``Y = A X`` exactly, the post's sample-sum loss is a trace form (DESIGN.md, "The problem")::
 
@@ -15,13 +17,14 @@ samples.
 Two families:
 
 * :func:`post_problem` -- the post's construction, draw for draw (numpy ``RandomState(seed)``,
-  order W1, W2, A, X). Its A is *not* badly conditioned: only the last row is scaled by 1e-5.
+  order W1, ..., WN, A, X). Its A is *not* badly conditioned: only the last row is scaled by
+  ``row_scale`` = 1e-5.
 * :func:`conditioned_problem` -- A = U diag(s) V^T with s log-spaced from 1 to 1/kappa and
-  rank(A) <= wdim, so kappa(A) is exactly what is asked and the problem is realizable.
+  rank(A) <= the narrowest width, so kappa(A) is exactly what is asked and the problem is realizable.
 
-Initialisations (``init=``): ``"gaussian"`` (the post's randn), ``"small"`` (randn scaled by
-``SMALL_INIT_SCALE``) and ``"balanced"`` (the same initial product as ``"gaussian"``, factored so
-that W1^T W1 = W2 W2^T; see :func:`balanced_factors`).
+Depth and widths: ``depth=N`` with every hidden width ``wdim`` (default 2, the post), or
+``widths=(h1, ..., h_{N-1})`` (then depth = len(widths) + 1; ``widths=()`` is the one-layer model).
+Initialisations (``init=``) are those of :mod:`linnet.inits`.
 """
 
 from __future__ import annotations
@@ -31,16 +34,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from linnet.errors import LinnetError
+from linnet.inits import INITS, SMALL_INIT_SCALE, balanced_factors, initial_weights, layer_shapes
+
+__all__ = ["INITS", "SMALL_INIT_SCALE", "Problem", "balanced_factors", "conditioned_problem", "make_problem",
+           "post_problem"]
 
 #: The post's defaults: x in R^6, a 6-wide hidden layer, y in R^10, 1000 samples, cond = 1e-5.
 POST_DIMS = {"xdim": 6, "wdim": 6, "ydim": 10}
 POST_NSAMPLES = 1000
 POST_COND = 1e-5
 
-#: Standard deviation of the "small" initialisation.
-SMALL_INIT_SCALE = 1e-2
-
-INITS = ("gaussian", "small", "balanced")
 FAMILIES = ("post", "conditioned")
 
 
@@ -69,14 +72,15 @@ class Problem:
 
     Attributes:
         A: target map, (ydim, xdim).
-        weights: initial layer matrices (W1, W2), W1 (ydim, wdim), W2 (wdim, xdim); the model is
-            the product W1 @ W2 (the post's order: W2 acts on x first).
+        weights: initial layer matrices (W1, ..., WN), Wk (n_{k-1}, n_k); the model is the product
+            W1 @ ... @ WN (the post's order: WN acts on x first).
         S: second moment of the inputs, (xdim, xdim): X X^T, or the identity for the expected loss.
         X: the samples, (xdim, nsamples), or None for the expected loss.
         family: "post" or "conditioned".
         seed: the RandomState seed that drew everything.
-        init: "gaussian", "small" or "balanced".
-        cond: the construction's parameter: the post's row scale (1e-5) or the requested kappa.
+        init: one of :data:`linnet.inits.INITS`.
+        row_scale: the post family's scale of A's last row (1e-5); None in the conditioned family.
+        target_kappa: the conditioned family's requested kappa(A); None in the post family.
     """
 
     A: np.ndarray
@@ -86,7 +90,8 @@ class Problem:
     family: str
     seed: int
     init: str
-    cond: float
+    row_scale: float | None = None
+    target_kappa: float | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- dimensions ---------------------------------------------------------------------------
@@ -99,8 +104,22 @@ class Problem:
         return self.A.shape[0]
 
     @property
+    def depth(self) -> int:
+        """Number of layers N."""
+        return len(self.weights)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Hidden widths (h1, ..., h_{N-1}); () for one layer."""
+        return tuple(int(W.shape[1]) for W in self.weights[:-1])
+
+    @property
     def wdim(self) -> int:
-        return self.weights[0].shape[1]
+        """The narrowest hidden width (the post's wdim at depth 2); min(ydim, xdim) for one layer.
+
+        The product has rank at most min(ydim, xdim, wdim).
+        """
+        return min(self.widths) if self.widths else min(self.ydim, self.xdim)
 
     @property
     def nsamples(self) -> int:
@@ -164,16 +183,19 @@ class Problem:
         return self._cached("C", compute)
 
     def describe(self) -> dict:
-        """Plain-data metadata (JSON-ready): family, seed, dims, nsamples, init, kappa, rank..."""
+        """Plain-data metadata (JSON-ready): family, seed, dims, depth, widths, nsamples, init, kappa..."""
         return {
             "family": self.family,
             "seed": self.seed,
             "xdim": self.xdim,
             "wdim": self.wdim,
             "ydim": self.ydim,
+            "depth": self.depth,
+            "widths": list(self.widths),
             "nsamples": self.nsamples,
             "init": self.init,
-            "cond": self.cond,
+            "row_scale": self.row_scale,
+            "target_kappa": self.target_kappa,
             "kappa": self.kappa,
             "rank": self.rank,
             "y_norm2": self.y_norm2,
@@ -190,8 +212,8 @@ class Problem:
         return replace(self, weights=weights, init=init or self.init, _cache=dict(self._cache))
 
     def balanced(self) -> Problem:
-        """The same initial product W1 W2, refactored so that W1^T W1 = W2 W2^T."""
-        return self.with_weights(balanced_factors(self.weights, self.wdim), init="balanced")
+        """The same initial product, refactored so that W_k^T W_k = W_{k+1} W_{k+1}^T for every k."""
+        return self.with_weights(balanced_factors(self.weights), init="balanced")
 
     def astype(self, dtype) -> Problem:
         """The same problem with every array cast to dtype (e.g. np.float32)."""
@@ -207,63 +229,41 @@ class Problem:
         )
 
 
-def balanced_factors(weights, wdim: int) -> tuple[np.ndarray, np.ndarray]:
-    """Factor the product P = W1 W2 as P = B1 B2 with B1^T B1 = B2 B2^T (balanced).
-
-    From the thin SVD P = U diag(s) V^T: B1 = U_r diag(sqrt(s_r)), B2 = diag(sqrt(s_r)) V_r^T with
-    r = min(wdim, ydim, xdim), padded with zero columns / rows up to wdim. Then
-    B1^T B1 = diag(s_r) = B2 B2^T. This is the balanced initialisation of Arora, Cohen & Hazan
-    (2018), "On the optimization of deep networks", which the conserved quantity
-    W1^T W1 - W2 W2^T of gradient flow (Du, Hu & Lee 2018) keeps balanced.
-
-    Shapes: W1 (ydim, wdim), W2 (wdim, xdim) in, the same shapes out.
-    """
-    W1, W2 = weights
-    P = W1 @ W2
-    U, s, Vt = np.linalg.svd(P, full_matrices=False)
-    r = min(wdim, len(s))
-    root = np.sqrt(s[:r])
-    B1 = np.zeros((P.shape[0], wdim), dtype=P.dtype)
-    B2 = np.zeros((wdim, P.shape[1]), dtype=P.dtype)
-    B1[:, :r] = U[:, :r] * root
-    B2[:r, :] = root[:, None] * Vt[:r]
-    return B1, B2
-
-
-def _check_dims(xdim, wdim, ydim, nsamples, seed):
+def _check_dims(xdim, ydim, widths, nsamples, seed):
     if not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise LinnetError(f"seed must be an integer in [0, 2**32), got {seed!r}")
-    for name, value in (("xdim", xdim), ("wdim", wdim), ("ydim", ydim)):
+    for name, value in (("xdim", xdim), ("ydim", ydim), *(("width", w) for w in widths)):
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise LinnetError(f"{name} must be a positive integer, got {value!r}")
     if not isinstance(nsamples, (int, np.integer)) or nsamples < 0:
         raise LinnetError(f"nsamples must be a non-negative integer (0 = expected loss), got {nsamples!r}")
 
 
-def _initial_weights(rs: np.random.RandomState, init: str, ydim: int, wdim: int, xdim: int):
-    """Draw (W1, W2) from rs as the post does, then scale for "small"; "balanced" refactors later."""
-    if init not in INITS:
-        raise LinnetError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
-    W1 = rs.randn(ydim, wdim)
-    W2 = rs.randn(wdim, xdim)
-    if init == "small":
-        W1, W2 = SMALL_INIT_SCALE * W1, SMALL_INIT_SCALE * W2
-    return W1, W2
+def hidden_widths(wdim: int, depth: int | None, widths) -> tuple[int, ...]:
+    """The hidden widths (h1, ..., h_{N-1}): ``widths`` if given, else ``wdim`` repeated depth - 1 times."""
+    if widths is not None:
+        widths = tuple(widths)
+        if depth is not None and depth != len(widths) + 1:
+            raise LinnetError(f"depth {depth} needs {depth - 1} hidden widths, got {len(widths)}")
+        return widths
+    depth = 2 if depth is None else depth
+    if not isinstance(depth, (int, np.integer)) or depth < 1:
+        raise LinnetError(f"depth must be an integer >= 1, got {depth!r}")
+    return (wdim,) * (depth - 1)
 
 
-def _finish(A, weights, X, family, seed, init, cond) -> Problem:
+def _finish(A, weights, X, family, seed, init, **parameter) -> Problem:
     S = np.eye(A.shape[1]) if X is None else X @ X.T
-    problem = Problem(
+    return Problem(
         A=_frozen(A),
         weights=tuple(_frozen(w) for w in weights),
         S=_frozen(S),
         X=None if X is None else _frozen(X),
         family=family,
         seed=int(seed),
-        init="gaussian" if init == "balanced" else init,
-        cond=float(cond),
+        init=init,
+        **{k: float(v) for k, v in parameter.items()},
     )
-    return problem.balanced() if init == "balanced" else problem
 
 
 def post_problem(
@@ -275,21 +275,26 @@ def post_problem(
     nsamples: int = POST_NSAMPLES,
     cond: float = POST_COND,
     init: str = "gaussian",
+    depth: int | None = None,
+    widths=None,
+    init_scale: float | None = None,
 ) -> Problem:
-    """The post's problem, drawn exactly as its ``train_nets`` does.
+    """The post's problem, drawn exactly as its ``train_nets`` does, extended to N layers.
 
-    ``RandomState(seed)`` draws, in order: W1 = randn(ydim, wdim), W2 = randn(wdim, xdim),
-    A = linspace(1, cond, ydim)[:, None] * rand(ydim, xdim), X = randn(xdim, nsamples).
-    ``nsamples=0`` gives the expected loss ||W1 W2 - A||_F^2 (no X is drawn).
+    ``RandomState(seed)`` draws, in order: Wk = randn(n_{k-1}, n_k) for k = 1..N, then
+    A = linspace(1, cond, ydim)[:, None] * rand(ydim, xdim), X = randn(xdim, nsamples); at depth 2
+    this is the post draw for draw. ``cond`` is the last row's scale (``Problem.row_scale``).
+    ``nsamples=0`` gives the expected loss ||W1 ... WN - A||_F^2 (no X is drawn).
     """
-    _check_dims(xdim, wdim, ydim, nsamples, seed)
+    widths = hidden_widths(wdim, depth, widths)
+    _check_dims(xdim, ydim, widths, nsamples, seed)
     if not np.isfinite(cond) or cond <= 0:
         raise LinnetError(f"cond must be a positive number, got {cond!r}")
     rs = np.random.RandomState(seed)
-    weights = _initial_weights(rs, init, ydim, wdim, xdim)
+    weights = initial_weights(rs, init, layer_shapes(ydim, widths, xdim), init_scale)
     A = np.linspace(1, cond, ydim)[:, None] * rs.rand(ydim, xdim)
     X = rs.randn(xdim, nsamples) if nsamples else None
-    return _finish(A, weights, X, "post", seed, init, cond)
+    return _finish(A, weights, X, "post", seed, init, row_scale=cond)
 
 
 def conditioned_problem(
@@ -302,31 +307,37 @@ def conditioned_problem(
     nsamples: int = POST_NSAMPLES,
     rank: int | None = None,
     init: str = "gaussian",
+    depth: int | None = None,
+    widths=None,
+    init_scale: float | None = None,
 ) -> Problem:
     """A realizable problem whose A has condition number exactly ``kappa``.
 
     A = U diag(s) V^T with s = logspace(0, -log10(kappa), rank), U (ydim, rank) and V (xdim, rank)
-    orthonormal (QR of Gaussian matrices). ``rank`` defaults to min(xdim, ydim, wdim) and must be
-    at most wdim, or no W1 W2 could equal A. ``RandomState(seed)`` draws W1, W2, then U, V, then X.
+    orthonormal (QR of Gaussian matrices). ``rank`` defaults to min(xdim, ydim, narrowest width)
+    and must be at most every hidden width, or no product could equal A. ``RandomState(seed)``
+    draws W1, ..., WN, then U, V, then X.
     """
-    _check_dims(xdim, wdim, ydim, nsamples, seed)
+    widths = hidden_widths(wdim, depth, widths)
+    _check_dims(xdim, ydim, widths, nsamples, seed)
     if not np.isfinite(kappa) or kappa < 1:
         raise LinnetError(f"kappa must be a finite number >= 1, got {kappa!r}")
-    rank = min(xdim, ydim, wdim) if rank is None else rank
+    narrowest = min((xdim, ydim, *widths))
+    rank = narrowest if rank is None else rank
     if rank < 1 or rank > min(xdim, ydim):
         raise LinnetError(f"rank must be between 1 and min(xdim, ydim) = {min(xdim, ydim)}, got {rank}")
-    if rank > wdim:
-        raise LinnetError(f"wdim = {wdim} < rank = {rank}: no product W1 W2 can equal A")
+    if rank > narrowest:
+        raise LinnetError(f"wdim = {narrowest} < rank = {rank}: no product of the layers can equal A")
     if rank == 1 and kappa != 1:
         raise LinnetError("a rank-1 A has kappa = 1; ask for rank >= 2")
     rs = np.random.RandomState(seed)
-    weights = _initial_weights(rs, init, ydim, wdim, xdim)
+    weights = initial_weights(rs, init, layer_shapes(ydim, widths, xdim), init_scale)
     U, _ = np.linalg.qr(rs.randn(ydim, rank))
     V, _ = np.linalg.qr(rs.randn(xdim, rank))
     s = np.logspace(0, -np.log10(kappa), rank)
     A = (U * s) @ V.T
     X = rs.randn(xdim, nsamples) if nsamples else None
-    return _finish(A, weights, X, "conditioned", seed, init, kappa)
+    return _finish(A, weights, X, "conditioned", seed, init, target_kappa=kappa)
 
 
 def make_problem(family: str = "post", **kwargs) -> Problem:

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from strategies import problems, random_weights, seeds
 
 import linnet
-from linnet.losses import evaluate, imbalance, loss, sample_loss, trace_loss
+from linnet.losses import evaluate, imbalance, loss, pair_imbalances, sample_loss, trace_loss
 
 
 def central_difference(f, weights, k, i, j, h):
@@ -91,3 +91,26 @@ def test_grad_norm_is_the_posts_gradient_magnitude():
     p = linnet.post_problem(0)
     ev = evaluate(p, p.weights)
     assert ev.grad_norm == pytest.approx(np.sqrt(sum(np.sum(g**2) for g in ev.grads)), rel=1e-14)
+
+
+@given(seeds, st.integers(3, 5), st.sampled_from([1e-7, 1e-6]))
+def test_imbalance_of_every_pair_changes_by_lr_squared(seed, depth, lr):
+    """At depth N each D_k = W_k^T W_k - W_{k+1} W_{k+1}^T changes by exactly lr^2 (g_k^T g_k - g_{k+1} g_{k+1}^T)."""
+    p = linnet.post_problem(seed, depth=depth, wdim=4, nsamples=0)
+    g = evaluate(p, p.weights).grads
+    after = tuple(W - lr * G for W, G in zip(p.weights, g))
+    before_blocks, after_blocks = pair_imbalances(p.weights), pair_imbalances(after)
+    assert len(after_blocks) == depth - 1
+    assert imbalance(after).shape == (4 * (depth - 1),) * 2
+    for k, (b, a) in enumerate(zip(before_blocks, after_blocks)):
+        expected = lr**2 * (g[k].T @ g[k] - g[k + 1] @ g[k + 1].T)
+        np.testing.assert_allclose(a - b, expected, rtol=1e-5, atol=1e-10 * np.abs(b).max())
+
+
+def test_imbalance_negative_control_last_pair_is_seen():
+    """Moving only the last layer changes the last pair's block (a check that ignored it would miss this)."""
+    p = linnet.post_problem(0, depth=3, nsamples=0)
+    moved = (*p.weights[:2], 2 * p.weights[2])
+    change = imbalance(moved) - imbalance(p.weights)
+    assert np.abs(change[:6, :6]).max() == 0 and np.abs(change[6:, 6:]).max() > 1
+    assert imbalance(p.weights[:1]).shape == (0, 0)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from strategies import seeds
 
 import linnet
+import linnet.inits
 from linnet.losses import imbalance, product
 
 
@@ -68,7 +69,7 @@ def test_conditioned_family_is_realizable(seed):
     """rank(A) <= wdim, so the truncated SVD factors A exactly as W1 W2."""
     p = linnet.conditioned_problem(1e5, seed, xdim=6, wdim=4, ydim=10)
     assert p.rank <= p.wdim
-    B1, B2 = linnet.problems.balanced_factors((p.A, np.eye(p.xdim)), p.wdim)
+    B1, B2 = linnet.inits.balanced_from_product(p.A, [(p.ydim, p.wdim), (p.wdim, p.xdim)])
     np.testing.assert_allclose(B1 @ B2, p.A, atol=1e-14)
 
 

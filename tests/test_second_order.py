@@ -81,8 +81,8 @@ def test_damped_step_equals_dense_levenberg_marquardt(seed, ydim, wdim, xdim, ns
     assert np.allclose(gram, Jc @ Jc.T, atol=1e-13 * np.linalg.norm(Jc) ** 2)
     mu = 10.0**log_mu * np.linalg.norm(J, 2) ** 2
     expected = -np.linalg.solve(J.T @ J + mu * np.eye(J.shape[1]), J.T @ r)
-    d1, d2, z = gn.damped_step(C, W, gn.residual_vector(C, R), gram, mu)
-    assert _rel(gn.pack(d1, d2), expected) < 1e-7
+    deltas, z = gn.damped_step(C, W, gn.residual_vector(C, R), gram, mu)
+    assert _rel(gn.pack(*deltas), expected) < 1e-7
     # the model's residual ||J d + r|| is mu ||z||
     assert np.linalg.norm(J @ expected + r) == pytest.approx(mu * np.linalg.norm(z), rel=1e-6, abs=1e-12)
 
@@ -107,7 +107,7 @@ def _posts_system(problem, W):
 
 def _with_samples(problem, X):
     return Problem(A=problem.A, weights=problem.weights, S=X @ X.T, X=X, family=problem.family,
-                   seed=problem.seed, init=problem.init, cond=problem.cond)
+                   seed=problem.seed, init=problem.init, row_scale=problem.row_scale)
 
 
 def test_step_invariant_to_nsamples_given_S():
@@ -271,9 +271,16 @@ def test_bad_specs(spec):
         linnet.parse(spec)
 
 
+def test_closed_form_below_full_width_is_the_best_rank_product():
+    """wdim = 4 < rank(A) = 6: the loss is the Eckart-Young tail of A C (S = C C^T)."""
+    p = linnet.post_problem(0, wdim=4)
+    s = np.linalg.svd(p.A @ p.S_factor, compute_uv=False)
+    assert linnet.run(p, "closed-form", 1).final_loss == pytest.approx(np.sum(s[4:] ** 2), rel=1e-9)
+
+
 def test_bad_problems():
-    with pytest.raises(linnet.LinnetError, match="wdim >= xdim"):
-        linnet.run(linnet.post_problem(0, wdim=4), "closed-form", 1)
+    with pytest.raises(linnet.LinnetError, match="needs two layers"):
+        linnet.run(linnet.post_problem(0, depth=3), "gauss-newton[step=0.2,jacobian=kron]", 1)
     with pytest.raises(linnet.LinnetError, match="samples"):
         linnet.run(linnet.post_problem(0, nsamples=0), "gauss-newton[step=0.2,jacobian=kron]", 1)
 
@@ -286,5 +293,5 @@ def test_cli(capsys):
     assert out["optimizer"] == "lm" and out["relative_loss"] < 1e-28
     for spec in ("gauss-newton[step=0.2]", "kfac[step=0.5,damping=adaptive]", "als", "scipy[method=trf]"):
         assert main(["run", "--optimizer", spec, "--steps", "3"]) == 0
-    assert main(["run", "--optimizer", "closed-form", "--wdim", "3", "--steps", "1"]) == 2
-    assert "wdim >= xdim" in capsys.readouterr().err
+    assert main(["run", "--optimizer", "gauss-newton[step=0.2,jacobian=kron]", "--depth", "3"]) == 2
+    assert "needs two layers" in capsys.readouterr().err

@@ -4,11 +4,12 @@ Importing this package registers every optimizer: first-order ones here, second-
 :mod:`linnet.optimizers.second_order` and the scipy peer in :mod:`linnet.optimizers.scipy_peer`.
 """
 
-from linnet.optimizers import first_order, iterative, scipy_peer, second_order
+from linnet.optimizers import first_order, iterative, layerwise, scipy_peer, second_order
 from linnet.optimizers.base import Optimizer
 from linnet.optimizers.first_order import GD, Adam, Momentum, RMSprop
 from linnet.optimizers.iterative import RowSpaceGaussNewton, RowSpaceLM
-from linnet.optimizers.second_order import ALS, KFAC, ClosedForm, GaussNewton, LevenbergMarquardt
+from linnet.optimizers.layerwise import ALS, KFAC, ClosedForm
+from linnet.optimizers.second_order import GaussNewton, LevenbergMarquardt
 
 __all__ = [
     "ALS",
@@ -25,6 +26,7 @@ __all__ = [
     "RMSprop",
     "first_order",
     "iterative",
+    "layerwise",
     "scipy_peer",
     "second_order",
 ]

@@ -1,9 +1,10 @@
 """The scipy peer: ``scipy.optimize.least_squares`` (MINPACK ``lm`` or ``trf``) on the same problem.
 
 ``scipy[method=lm]`` and ``scipy[method=trf]`` run scipy's own loop on the compressed residual
-r(theta) = vec((W1 W2 - A) C), S = C C^T (:mod:`linnet.gauss_newton`), with the analytic Jacobian
-J_C = [(W2 C)^T kron I, C^T kron W1]. ||r||^2 = tr(R S R^T) is linnet's loss, so scipy and linnet
-minimise the same function of the same parameters.
+r(theta) = vec((W1 ... WN - A) C), S = C C^T (:mod:`linnet.gauss_newton`), at any depth, with the
+analytic Jacobian :func:`linnet.jacobian.dense_jacobian` (at depth 2, J_C = [(W2 C)^T kron I,
+C^T kron W1]). ||r||^2 = tr(R S R^T) is linnet's loss, so scipy and linnet minimise the same
+function of the same parameters.
 
 MINPACK's ``lmder`` requires at least as many residuals as variables (m >= n), and the compressed
 residual has ydim*k (60 for the post) entries for ydim*wdim + wdim*xdim (96) variables. We append
@@ -31,7 +32,7 @@ import numpy as np
 from linnet import gauss_newton as gn
 from linnet import stopping
 from linnet.errors import LinnetError
-from linnet.losses import evaluate
+from linnet.losses import evaluate, product
 from linnet.optimizers.base import Optimizer
 from linnet.spec import register
 
@@ -49,7 +50,6 @@ class ScipyLeastSquares(Optimizer):
 
     method: str  # required, so the spec always names it: scipy[method=lm], scipy[method=trf]
     example = "scipy[method=lm]"
-    max_layers = 2
     drives_own_loop = True
 
     def __post_init__(self):
@@ -59,7 +59,6 @@ class ScipyLeastSquares(Optimizer):
     def drive(self, problem, steps: int, target: float | None, callback=None) -> dict:
         from scipy.optimize import least_squares
 
-        gn.check_two_layers(self, problem.weights)
         C = problem.S_factor
         shapes = [W.shape for W in problem.weights]
         m = problem.ydim * C.shape[1]
@@ -71,13 +70,13 @@ class ScipyLeastSquares(Optimizer):
         losses: list[float] = []
 
         def fun(theta):
-            W1, W2 = gn.unpack(theta, shapes)
-            return np.concatenate([gn.residual_vector(C, W1 @ W2 - problem.A), np.zeros(pad)])
+            R = product(gn.unpack(theta, shapes)) - problem.A
+            return np.concatenate([gn.residual_vector(C, R), np.zeros(pad)])
 
         def jac(theta):
             weights = gn.unpack(theta, shapes)
             if not points or not np.array_equal(theta, points[-1]):
-                r = gn.residual_vector(C, weights[0] @ weights[1] - problem.A)
+                r = gn.residual_vector(C, product(weights) - problem.A)
                 points.append(theta.copy())
                 losses.append(float(r @ r))
                 if len(points) > steps or losses[-1] <= target_loss:
