@@ -131,6 +131,7 @@ class MemberResult:
     problem_info: dict
     optimizer: str
     backend: str = "numpy"
+    device: str = "CPU"
 
     @property
     def steps(self) -> int:

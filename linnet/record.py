@@ -1,4 +1,4 @@
-"""The one run record: a flat, JSON-ready dict of a :class:`linnet.results.Result`.
+"""The one run record: a JSON-ready dict of a :class:`linnet.results.Result`.
 
 :func:`record` is the only producer of "a run as a dict": ``python -m linnet run --json``, a
 benchmark's ``extra_info`` (:mod:`linnet.benchmarking`), the reproduce summary and each row of a
@@ -10,21 +10,11 @@ Keys (name, type: meaning):
 
 ========================  ============  ==============================================================
 ``linnet_version``        str           the linnet version that produced the run
-``spec``                  str           canonical optimizer spec, e.g. ``gd[lr=1e-05]``
-``optimizer``             str           the optimizer's registered name, e.g. ``gd``
+``optimizer``             str           canonical optimizer spec, e.g. ``gd[lr=1e-05]``
 ``backend``               str           ``numpy`` or ``tensorflow``
-``family``                str           problem family (``post`` or ``conditioned``)
-``seed``                  int           problem seed
-``ydim``                  int           rows of W1 (output dimension)
-``wdim``                  int           hidden width (columns of W1, rows of W2)
-``xdim``                  int           columns of W2 (input dimension)
-``nsamples``              int           samples in X (0: the expected loss, S = I)
-``init``                  str           initialisation of the layers (``post``, ``small``, ``balanced``)
-``cond``                  float|None    the family's conditioning parameter as given to the problem
-``kappa``                 float         condition number of A
-``rank``                  int|None      rank of A where the family sets one
-``dtype``                 str           ``float64`` or ``float32``
-``y_norm2``               float         ||Y||_F^2, the denominator of every relative loss
+``problem``               dict          the problem's parameters (:meth:`linnet.problems.Problem.describe`):
+                                        family, seed, xdim, wdim, ydim, depth, widths, nsamples, init,
+                                        row_scale, target_kappa, kappa, rank, y_norm2, dtype
 ``steps``                 int           updates applied
 ``status``                int           stop code of :mod:`linnet.stopping` (-1 diverged, >= 0 normal)
 ``message``               str           why the run stopped, in words
@@ -32,13 +22,16 @@ Keys (name, type: meaning):
 ``divergence_step``       int|None      index of the first non-finite loss
 ``initial_loss``          float         loss at the initial layers
 ``final_loss``            float|None    loss at the final layers (None when diverged)
-``relative_loss``         float|None    final_loss / y_norm2 (None when diverged)
+``relative_loss``         float|None    final_loss / problem.y_norm2 (None when diverged)
 ``grad_norm``             float|None    sqrt(sum_k ||dL/dW_k||^2) at the final layers
 ``steps_to_1e-6`` ...    int|None      first number of updates with relative loss <= 1e-6, 1e-12,
                                         1e-20, 1e-28 (:data:`TARGETS`); None if never
 ``seconds``               float         wall time of the loop
 ``device``                str           where it ran: ``CPU``, or TensorFlow's device (``GPU:0``)
 ========================  ============  ==============================================================
+
+The problem's parameters are nested under ``problem`` (the command-line contract of
+docs/design.md); a flat table (a sweep's rows) spreads them into columns with :func:`flat`.
 
 With ``history=True`` three more keys hold the histories: per-step ``losses`` and ``grad_norms``
 (lists) and the optimizer's ``traces`` (a dict of lists). The same table is in docs/design.md ("The run record").
@@ -55,9 +48,6 @@ from linnet.version import __version__
 
 #: relative-loss targets whose steps_to figures every record carries
 TARGETS = (1e-6, 1e-12, 1e-20, 1e-28)
-#: the problem fields a record copies from :meth:`linnet.problems.Problem.describe`
-PROBLEM_KEYS = ("family", "seed", "ydim", "wdim", "xdim", "nsamples", "init", "cond", "kappa", "rank", "dtype",
-                "y_norm2")
 
 
 def plain(x):
@@ -80,11 +70,9 @@ def steps_to_key(target: float) -> str:
 
 
 def record(result, history: bool = False) -> dict:
-    """The flat run record of ``result`` (keys documented in the module docstring)."""
-    info = result.problem_info
-    out = {"linnet_version": __version__, "spec": result.optimizer, "optimizer": result.optimizer.split("[")[0],
-           "backend": result.backend}
-    out.update({k: info.get(k) for k in PROBLEM_KEYS})
+    """The run record of ``result`` (keys documented in the module docstring)."""
+    out = {"linnet_version": __version__, "optimizer": result.optimizer, "backend": result.backend,
+           "problem": dict(result.problem_info)}
     out.update({
         "steps": result.steps,
         "status": result.status,
@@ -104,3 +92,10 @@ def record(result, history: bool = False) -> dict:
         out["grad_norms"] = result.grad_norms
         out["traces"] = dict(result.traces)
     return plain(out)
+
+
+def flat(rec: dict) -> dict:
+    """The record with its ``problem`` parameters spread into top-level columns (for tables)."""
+    out = {k: v for k, v in rec.items() if k != "problem"}
+    out.update(rec.get("problem", {}))
+    return out

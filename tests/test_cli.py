@@ -10,8 +10,8 @@ import pytest
 import linnet
 from linnet.cli import main
 
-CONTRACT = {"spec", "optimizer", "backend", "family", "seed", "ydim", "wdim", "xdim", "nsamples", "kappa", "steps",
-            "status", "message", "diverged", "initial_loss", "final_loss", "relative_loss", "grad_norm", "seconds"}
+CONTRACT = {"optimizer", "backend", "problem", "steps", "status", "message", "diverged", "initial_loss", "final_loss",
+            "relative_loss", "grad_norm", "seconds"}
 
 
 def run_json(capsys, *argv):
@@ -23,9 +23,9 @@ def test_contract_example_from_design(capsys):
     out = run_json(capsys, "--problem", "post", "--seed", "5", "--optimizer", "gd[lr=1e-5]",
                    "--steps", "3000", "--backend", "numpy")
     assert CONTRACT <= set(out)
-    assert out["spec"] == "gd[lr=1e-05]" and out["optimizer"] == "gd" and out["backend"] == "numpy"
+    assert out["optimizer"] == "gd[lr=1e-05]" and out["backend"] == "numpy"
     assert out["steps"] == 3000 and out["diverged"] is False
-    p = out
+    p = out["problem"]
     assert (p["seed"], p["xdim"], p["wdim"], p["ydim"], p["nsamples"]) == (5, 6, 6, 10, 1000)
     direct = linnet.run(linnet.post_problem(5), "gd[lr=1e-05]", 3000)
     assert out["final_loss"] == pytest.approx(direct.final_loss, rel=1e-12)
@@ -43,9 +43,9 @@ def test_diverged_run_has_null_final_loss(capsys):
 def test_conditioned_and_expected_loss(capsys):
     out = run_json(capsys, "--problem", "conditioned", "--kappa", "1e5", "--nsamples", "0",
                    "--optimizer", "adam[lr=0.01]", "--steps", "10")
-    assert out["family"] == "conditioned"
-    assert out["kappa"] == pytest.approx(1e5, rel=1e-8)
-    assert out["nsamples"] == 0
+    assert out["problem"]["family"] == "conditioned"
+    assert out["problem"]["kappa"] == pytest.approx(1e5, rel=1e-8)
+    assert out["problem"]["nsamples"] == 0
 
 
 def test_history_option(capsys):
@@ -123,7 +123,7 @@ def test_steps_accepts_integral_numbers(capsys):
 def test_wdim_at_the_rank_runs(capsys):
     """Negative control of the wdim < rank(A) rejection: wdim = rank(A) = 6 is a valid problem."""
     out = run_json(capsys, "--wdim", "6", "--optimizer", "lm", "--steps", "3")
-    assert out["wdim"] == 6
+    assert out["problem"]["wdim"] == 6
 
 
 def test_version(capsys):

@@ -49,7 +49,7 @@ def test_deterministic_and_record_filled(problem, spec):
         pytest.xfail(f"{spec} is not reproducible run to run (see NONDETERMINISTIC)")
     np.testing.assert_array_equal(a.losses, b.losses)
     out = record(a)
-    for key in ("spec", "optimizer", "backend", "steps", "status", "message", "initial_loss", "seconds"):
+    for key in ("optimizer", "problem", "backend", "steps", "status", "message", "initial_loss", "seconds"):
         assert out[key] is not None, key
     if not a.diverged:
         assert out["final_loss"] is not None and out["relative_loss"] is not None and out["grad_norm"] is not None

@@ -10,6 +10,7 @@ from linnet import record as record_module
 from linnet.benchmarking import record as benchmark_record
 from linnet.cli import main
 from linnet.record import TARGETS, plain, record, steps_to_key
+from linnet.tolerance import relative
 
 
 class FakeBenchmark:
@@ -35,8 +36,8 @@ def test_same_keys_in_json_and_extra_info(capsys):
     assert main(["run", "--optimizer", "gd[lr=1e-5]", "--steps", "30", "--json"]) == 0
     from_cli = json.loads(capsys.readouterr().out)
     bench = FakeBenchmark()
-    benchmark_record(bench, linnet.run(linnet.post_problem(0), "gd[lr=1e-05]", 30))
-    from_bench = {k: v for k, v in bench.extra_info.items() if k != "figures"}
+    benchmark_record(bench, linnet.run(linnet.post_problem(0), "gd[lr=1e-05]", 30), loss=relative(1e-6))
+    from_bench = {k: v for k, v in bench.extra_info.items() if k not in ("figures", "tolerances")}
     assert set(from_cli) == set(from_bench) == documented_keys()
     for key in set(from_cli) - {"seconds"}:
         assert from_cli[key] == from_bench[key], key
@@ -55,7 +56,8 @@ def test_steps_to_matches_the_result():
     out = record(result)
     for t in TARGETS:
         assert out[steps_to_key(t)] == result.steps_to(t)
-    assert out["optimizer"] == "lm" and out["spec"] == "lm" and out["status"] == result.status
+    assert out["optimizer"] == "lm" and out["status"] == result.status
+    assert out["problem"] == linnet.post_problem(0).describe()
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -185,13 +185,13 @@ def test_gd_steps_to_target_keeps_its_contract():
 def test_a_member_that_raises_is_a_failed_row_and_the_others_run():
     members = [dict(seed=0, optimizer="gd[lr=1e-05]", steps=5, target=None),
                dict(seed=1, family="conditioned", kappa=0.5, optimizer="gd[lr=1e-05]", steps=5, target=None),
-               dict(seed=2, depth=3, optimizer="lm", steps=5, target=None)]
+               dict(seed=2, widths=(6, 0), optimizer="lm", steps=5, target=None)]
     for m in members:
         m["id"] = member_id(m)
     rows, _ = run_members(members)
     assert rows[0]["error"] is None and rows[0]["steps"] == 5
     assert "kappa must be" in rows[1]["error"] and rows[1]["status"] is None
-    assert rows[2]["error"]  # a parameter the problem constructor does not take (yet)
+    assert rows[2]["error"]  # a width of 0 is bad input
 
 
 # -- store, resume, tasks -------------------------------------------------------------------------

@@ -29,9 +29,11 @@ from linnet.validation import check_fraction, check_positive
 
 
 class FirstOrder(Optimizer):
-    """Base of the first-order optimizers: gradients only, any depth, on both backends."""
+    """Base of the first-order optimizers: gradients only, any depth, on both backends, and a batched
+    loop over many problems (:mod:`linnet.batched`)."""
 
     first_order = True
+    batchable = True
     backends = ("numpy", "tensorflow")
 
 
@@ -42,7 +44,6 @@ class GD(FirstOrder):
 
     lr: float
     example = "gd[lr=1e-05]"
-    batchable = True
 
     def __post_init__(self):
         check_positive(self, lr=self.lr)

@@ -138,6 +138,8 @@ class RowSpaceLM(_RowSpaceSolve, Optimizer):
         super().__post_init__()
 
     def init(self, problem, weights):
+        if not math.isfinite(loss(problem, weights)):  # already diverged: the loop stops before any update
+            return RowSpaceLMState(math.inf, 2.0, False, None, None, 0)
         system = krylov.row_system(weights, problem.S_factor)
         return RowSpaceLMState(self.tau * max_diagonal(system), 2.0, False, None, None, 0)
 
@@ -166,7 +168,6 @@ class RowSpaceLM(_RowSpaceSolve, Optimizer):
 
     def is_done(self, state) -> bool:
         return state.done
-
 
 
 class RowSpaceGNState(NamedTuple):

@@ -12,7 +12,10 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import numpy as np
+
 from linnet import batched
+from linnet.errors import LinnetError
 from linnet.problems import make_problem
 from linnet.run import run
 from linnet.spec import parse
@@ -95,7 +98,7 @@ def run_members(members: list[dict], histories: bool = False) -> tuple[list[dict
             continue
         try:
             got, got_hist = _batch([m for m, _ in group], [p for _, p in group], histories)
-        except Exception:  # noqa: BLE001  (fall back to one by one, where each failure is recorded)
+        except (LinnetError, ValueError, np.linalg.LinAlgError):  # one by one, where each failure is recorded
             singles.extend(group)
             continue
         rows.update((r["id"], r) for r in got)

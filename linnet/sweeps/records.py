@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from linnet.record import record
+from linnet.record import flat, record
 from linnet.sweeps.grid import PROBLEM_KEYS, RECORD_TARGETS, target_column
 
 _TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), tuple: pa.string()}
@@ -51,7 +51,7 @@ def _member_columns(member: dict) -> dict:
 def from_result(member: dict, result, batched: bool = False) -> dict:
     """The row of a member whose run gave ``result``: a :class:`linnet.results.Result`, or a batched
     member's :class:`linnet.batched.MemberResult` (the same fields)."""
-    rec = record(result)
+    rec = flat(record(result))
     row = _member_columns(member)
     row.update({key: rec[key] for key in RUN_FIELDS})
     row.update({target_column(t): result.steps_to(t) for t in RECORD_TARGETS})
