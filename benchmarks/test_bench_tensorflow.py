@@ -1,6 +1,6 @@
 """TensorFlow backend timings: the post-faithful per-step loop, the compiled loop, numpy (issue 4).
 
-Targets (DESIGN.md, "Performance targets"), reported as ratios measured side by side in one run,
+Targets (docs/design.md, "Performance targets"), reported as ratios measured side by side in one run,
 never asserted (wall time depends on the machine):
 
 * ``compiled_speedup``: per-step seconds / compiled seconds, target >= 4 (also ``xla_speedup``);

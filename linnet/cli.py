@@ -117,8 +117,9 @@ def problem_from_args(args):
         kwargs["rank"] = args.rank
     problem = make_problem(args.problem, **kwargs)
     if problem.wdim < problem.rank:
-        raise LinnetError(f"--wdim {problem.wdim} is below rank(A) = {problem.rank}: no product W1 W2 can "
-                          f"equal A; use --wdim >= {problem.rank} (or --problem conditioned --rank <= wdim)")
+        raise LinnetError(f"the narrowest hidden width {problem.wdim} is below rank(A) = {problem.rank}: no product "
+                          f"of the layers can equal A; use widths >= {problem.rank} (or --problem conditioned "
+                          f"--rank <= the narrowest width)")
     return problem
 
 

@@ -52,7 +52,7 @@ def identity_figure(path: Path, seeds=range(5)) -> Path:
     for negative, color in ((False, "C0"), (True, "C3")):
         for i, seed in enumerate(seeds):
             r = run(dc.symmetric_target_problem(seed, negative=negative), spec, dc.IDENTITY_STEPS)
-            rel = np.asarray(r.losses) / r.problem["y_norm2"]
+            rel = np.asarray(r.losses) / r.problem_info["y_norm2"]
             ax.semilogy(rel, color=color, lw=0.8,
                         label=None if i else ("negative eigenvalue" if negative else "positive definite"))
     ax.axhline(dc.IDENTITY_CONVERGED, color="0.5", ls=":", lw=0.8)

@@ -48,41 +48,9 @@ from typing import NamedTuple
 import numpy as np
 import scipy.linalg
 
+from linnet.cutoff import RCONDS, check_rcond, numpy_rcond, rcond_ratio  # noqa: F401  (re-exported)
 from linnet.errors import LinnetError
 from linnet.jacobian import dense_jacobian, jvp, row_factors, vjp
-
-#: names accepted for the singular-value cutoff (besides a number)
-RCONDS = ("default", "machine")
-
-
-def check_rcond(owner, rcond: str) -> None:
-    """Raise LinnetError unless rcond is "default", "machine" or a number in [0, 1)."""
-    if rcond in RCONDS:
-        return
-    try:
-        value = float(rcond)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not 0 <= value < 1:
-        raise LinnetError(f"{owner.name}: rcond must be default, machine or a number in [0, 1), "
-                          f"got {rcond!r}")
-
-
-def rcond_ratio(rcond: str, shape, dtype) -> float:
-    """The relative cutoff: singular values at most this times s_max are treated as zero."""
-    eps = np.finfo(dtype).eps
-    if rcond == "default":
-        return max(shape) * eps
-    if rcond == "machine":
-        return eps
-    return float(rcond)
-
-
-def numpy_rcond(rcond: str):
-    """The ``rcond`` argument of numpy.linalg.lstsq that means the same cutoff."""
-    if rcond in RCONDS:
-        return {"default": None, "machine": -1}[rcond]
-    return float(rcond)
 
 
 def check_two_layers(owner, weights) -> None:

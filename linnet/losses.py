@@ -5,7 +5,7 @@ For layers ``weights = (W1, ..., WN)`` the model is P = W1 W2 ... WN (ydim x xdi
     L = tr(R S R^T),  R = P - A,
 
 which equals the post's ``reduce_sum(squared_difference(W1 @ (W2 @ X), Y))`` when S = X X^T and
-Y = A X, and the expected loss ||P - A||_F^2 when S = I (DESIGN.md, "The problem").
+Y = A X, and the expected loss ||P - A||_F^2 when S = I (docs/design.md, "The problem").
 
 Gradients (matrix calculus, e.g. Saxe, McClelland & Ganguli 2014, eq. 2, for N = 2):
 

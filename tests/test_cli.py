@@ -68,7 +68,7 @@ def test_human_summary(capsys):
     (["--optimizer", "gd[lr=1e-5]", "--steps", "1.5"], "expected an integer, got '1.5'"),
     (["--optimizer", "gd[lr=1e-5]", "--steps", "1e-3"], "expected an integer"),
     (["--optimizer", "gd[lr=1e-5]", "--steps", "inf"], "expected an integer"),
-    (["--wdim", "2", "--optimizer", "lm"], "--wdim 2 is below rank(A) = 6"),
+    (["--wdim", "2", "--optimizer", "lm"], "hidden width 2 is below rank(A) = 6"),
     (["--optimizer", "gd[lr=1e-5]", "--history"], "--history applies to --json"),
     (["--optimizer", "gd[lr=1e-5]", "--progress", "--quiet"], "not allowed with"),
     (["--problem", "conditioned", "--kappa", "0.5", "--optimizer", "lm"], "kappa must be"),

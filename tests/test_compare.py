@@ -340,12 +340,22 @@ def test_html_in_headless_chromium(files, capsys, tmp_path):
     assert dom.count("<svg") == 2 and dom.count("<rect") == 2 * 3 * 3
 
 
-@pytest.mark.parametrize("a, b, differ", [
-    (1.0, 1.0, False), (1.0, 1.0 + 1e-9, False), (1.0, 1.01, True), (None, None, False),
-    (None, 1.0, True), (True, True, False), (True, False, True), (3, 3, False), (3, 40, True),
-    (1e-30, 2e-30, False),  # both below the gate's round-off floor
+@pytest.mark.parametrize("a, b, tol, differ", [
+    (1.0, 1.0, None, False), (1.0, 1.0 + 1e-9, None, True), (1.0, 1.0 + 1e-9, {"kind": "relative", "rtol": 1e-6,
+                                                                                "roundoff": 1e-18, "decades": 1},
+                                                         False),
+    (1.0, 1.01, {"kind": "relative", "rtol": 1e-6, "roundoff": 1e-18, "decades": 1}, True),
+    (None, None, None, False), (None, 1.0, None, True), (True, False, None, True), (3, 40, None, True),
+    (6.5e-31, 9e-19, {"kind": "relative", "rtol": 1e-4, "roundoff": 1e-18, "decades": 1}, True),  # 12 decades
+    (1e-30, 2e-30, {"kind": "relative", "rtol": 1e-4, "roundoff": 1e-18, "decades": 1}, False),  # within a decade
 ])
-def test_figures_differ_by_the_gates_rule(a, b, differ):
+def test_figures_differ_by_the_gates_rule(a, b, tol, differ):
+    """compare uses the tolerance each benchmark declared (linnet.tolerance), exact where none was."""
+    from types import SimpleNamespace
+
     from linnet.reports.comparison import _differs
 
-    assert bool(_differs({"x": a}, {"x": b})) is differ
+    tolerances = {} if tol is None else {"x": tol}
+    old = SimpleNamespace(figures={"x": a}, extra_info={"tolerances": tolerances})
+    new = SimpleNamespace(figures={"x": b}, extra_info={"tolerances": tolerances})
+    assert bool(_differs(old, new)) is differ

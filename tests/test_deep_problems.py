@@ -144,8 +144,9 @@ def test_cli_depth_three_reproduces_an_independent_implementation(capsys, seed, 
 
 
 def test_cli_widths_and_errors(capsys):
-    out = _cli_json(capsys, "--widths", "4,5,3", "--optimizer", "gd[lr=1e-6]", "--steps", "2")
-    assert out["problem"]["depth"] == 4 and out["problem"]["widths"] == [4, 5, 3]
+    out = _cli_json(capsys, "--widths", "8,7,6", "--optimizer", "gd[lr=1e-6]", "--steps", "2")
+    assert out["problem"]["depth"] == 4 and out["problem"]["widths"] == [8, 7, 6]
+    assert main(["run", "--widths", "8,5,6", "--optimizer", "lm"]) == 2  # a width below rank(A) = 6
     assert main(["run", "--widths", "4,x", "--optimizer", "lm"]) == 2
     assert main(["run", "--init", "identity", "--optimizer", "lm"]) == 2
     assert main(["run", "--depth", "0", "--optimizer", "lm"]) == 2

@@ -17,7 +17,8 @@ prediction of the benchmark's class:
 Noise (as asv does): a time is flagged ``slower``/``faster`` only when its normalised ratio is
 beyond :data:`TIME_FACTOR` and the rounds' ranges [min, max], normalised, do not overlap.
 
-Figures are compared with the regression gate's one rule (:func:`linnet.gate.compare_figure`).
+Figures are compared with the regression gate's one rule (:mod:`linnet.tolerance`), under the tolerance
+each benchmark declared for the figure (exact where none was declared).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from linnet import gate
+from linnet import tolerance
 from linnet.errors import LinnetError
 from linnet.reports import machines
 
@@ -104,11 +105,20 @@ def _flag(b, ref_b, normalised: float, prediction: float) -> str:
     return ""
 
 
-def _differs(ref_figures: dict, figures: dict) -> list:
+def _tolerance(name: str, *benchmarks) -> tolerance.Tolerance:
+    """The tolerance the benchmark declared for figure ``name`` (exact where none was declared)."""
+    for b in benchmarks:
+        declared = (b.extra_info.get("tolerances") or {}).get(name)
+        if isinstance(declared, dict):
+            return tolerance.Tolerance.from_dict(declared)
+    return tolerance.exact()
+
+
+def _differs(ref_b, b) -> list:
     out = []
-    for name in dict.fromkeys([*ref_figures, *figures]):
-        old, new = ref_figures.get(name), figures.get(name)
-        reason = gate.compare_figure(name, old, new)
+    for name in dict.fromkeys([*ref_b.figures, *b.figures]):
+        old, new = ref_b.figures.get(name), b.figures.get(name)
+        reason = tolerance.compare(name, old, new, _tolerance(name, b, ref_b))
         if reason:
             out.append((name, old, new, reason))
     return out
@@ -135,7 +145,7 @@ def compare(runs: list, reference: list, keywords=()) -> list[Group]:
             if ref_b is not None and ref_b.median > 0:
                 row.ratio = b.median / ref_b.median
                 if run is not ref_run:
-                    row.differs = _differs(ref_b.figures, b.figures)
+                    row.differs = _differs(ref_b, b)
             rows.append(row)
         pairs = [(r.ratio, predictions(ref_run.machine_info, r.run.machine_info)) for r in rows if ref_run]
         kind = classify(pairs)
