@@ -2,7 +2,7 @@
 claims measured over seeds (linnet.deep_claims; thresholds and measured ranges in docs/deep.md)."""
 
 import pytest
-from helpers import timed_run
+from helpers import EXACT, FLOOR, LOSS, figure, timed_run
 
 from linnet import deep_claims as dc
 from linnet.benchmarking import record
@@ -18,7 +18,7 @@ def test_second_order_target_at_depth(benchmark, spec, depth):
     """Measured seeds 0-2: lm 16-21 steps, gauss-newton[step=0.5] 45-63 steps to relative 1e-24."""
     result = timed_run(benchmark, post_problem(0, depth=depth, wdim=6), spec, DEPTH_BUDGETS[depth],
                        rounds=1, group=f"deep target depth {depth}", target=1e-24)
-    record(benchmark, result, depth=depth)
+    record(benchmark, result, loss=LOSS, depth=figure(depth, EXACT))
     assert result.relative_loss <= 1e-24, (result.steps, result.relative_loss)
 
 
@@ -28,7 +28,7 @@ def test_depth_is_a_preconditioner(benchmark, depth):
     benchmark.group = "deep claims"
     measured = benchmark.pedantic(dc.measure_preconditioner, args=(range(20), depth), rounds=1, iterations=1)
     claim = dc.check_preconditioner(measured)
-    record(benchmark, slope_min=measured["min"], slope_max=measured["max"])
+    record(benchmark, slope_min=figure(measured["min"], LOSS), slope_max=figure(measured["max"], LOSS))
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, measured
 
@@ -43,7 +43,8 @@ def test_identity_initialisation(benchmark):
 
     positive, negative = benchmark.pedantic(both, rounds=1, iterations=1)
     claim = dc.check_identity(positive, negative)
-    record(benchmark, spd_max_relative_loss=positive["max"], negative_min_relative_loss=negative["min"])
+    record(benchmark, spd_max_relative_loss=figure(positive["max"], FLOOR),
+           negative_min_relative_loss=figure(negative["min"], LOSS))
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers
 
@@ -54,7 +55,8 @@ def test_one_mode_at_a_time(benchmark):
     benchmark.group = "deep claims"
     measured = benchmark.pedantic(dc.measure_modes, args=(range(20),), rounds=1, iterations=1)
     claim = dc.check_modes(measured)
-    record(benchmark, ratio_2_min=measured["ratio_min"][1], ratio_2_max=measured["ratio_max"][1],
-           ratio_3_min=measured["ratio_min"][2], ratio_3_max=measured["ratio_max"][2])
+    ratios = {f"ratio_{i + 1}_{end}": figure(measured[f"ratio_{end}"][i], LOSS)
+              for i in (1, 2) for end in ("min", "max")}
+    record(benchmark, **ratios)
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers

@@ -134,7 +134,8 @@ def test_step_cost_flat_in_nsamples(benchmark):
 
 def test_post_reproduction_compute(benchmark):
     """The post's whole experiment (8 first-order runs of 3000 steps, 2 Gauss-Newton runs of 200)
-    in numpy; the target (docs/design.md, "Performance targets") is under 1 s of compute (read the time off the report)."""
+    in numpy; the target (docs/design.md, "Performance targets") is under 1 s of compute (read the
+    time off the report)."""
     benchmark.group = "post reproduction"
     results = benchmark.pedantic(claims.post_runs, kwargs={"seed": 0}, rounds=2, iterations=1)
     record(benchmark, **{f"relative_loss {spec}": figure(r.relative_loss, LOSS) for spec, r in results.items()})

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from helpers import EXACT, LOSS, figure
 
 from linnet.batched import run_first_order
 from linnet.benchmarking import record
@@ -41,8 +42,8 @@ def test_batched_1000_members(benchmark):
     benchmark.extra_info.update(batched_seconds=out.seconds, single_seconds_per_member=single,
                                 single_seconds_scaled=single * len(problems), members_timed_singly=SUBSET,
                                 ratio_single_over_batched=ratio)
-    record(benchmark, median_relative_loss=float(np.median(relative)), max_relative_loss=float(relative.max()),
-           diverged=int(out.diverged.sum()))
+    record(benchmark, median_relative_loss=figure(float(np.median(relative)), LOSS),
+           max_relative_loss=figure(float(relative.max()), LOSS), diverged=figure(int(out.diverged.sum()), EXACT))
     assert ratio >= 8, ratio  # loose: measured 23-28x; a shared, noisy machine must not fail it
 
 
@@ -63,7 +64,7 @@ def test_batched_gd_to_1e12_seeds_0_19(benchmark):
     single_total = per_step * int(out.steps.sum())
     benchmark.extra_info.update(batched_seconds=out.seconds, single_seconds_scaled=single_total,
                                 ratio_single_over_batched=single_total / out.seconds)
-    record(benchmark, **{f"steps_to_1e-12_seed{s}": int(n) for s, n in enumerate(out.steps_to[1e-12])})
+    record(benchmark, **{f"steps_to_1e-12_seed{s}": figure(int(n), EXACT) for s, n in enumerate(out.steps_to[1e-12])})
 
 
 def _dask_sweep(tmp_path, workers, grid):
@@ -94,5 +95,6 @@ def test_dask_two_workers_against_one(benchmark, tmp_path):
     benchmark.extra_info.update(one_worker_seconds=one, two_workers_seconds=two, speedup=one / two,
                                 in_process_seconds=inprocess,
                                 dask_overhead_per_member_seconds=(one - inprocess) / 40)
+    record(benchmark, ran=figure(summary["ran"], EXACT), failed=figure(summary["failed"], EXACT))
     assert summary["ran"] == 40
     assert one / two >= 1.2, one / two  # loose: see the report for the measured ratio
