@@ -52,6 +52,19 @@ from linnet.cutoff import RCONDS, check_rcond, numpy_rcond, rcond_ratio  # noqa:
 from linnet.errors import LinnetError
 from linnet.jacobian import dense_jacobian, jvp, row_factors, vjp
 
+#: the most rows (ydim m) of the Jacobian whose dense row-space system the direct solves form: 4096 rows
+#: is a 4096^2 Gram matrix of 134 MB in float64; beyond, the matrix-free solver (linnet.krylov) applies
+ROW_SPACE_MAX = 4096
+
+
+def check_row_space(owner, problem) -> None:
+    """Raise LinnetError where the dense row-space system (ydim m)^2 would be too large to form."""
+    rows = problem.ydim * problem.S_factor.shape[1]
+    if rows > ROW_SPACE_MAX:
+        raise LinnetError(f"{owner.name}: the direct solve forms a {rows} x {rows} row-space matrix "
+                          f"({rows * rows * 8 / 2**30:.1f} GiB); use lm-rowspace[solver=cg] (matrix-free) for "
+                          f"outputs with ydim * rank(S) > {ROW_SPACE_MAX}")
+
 
 def check_two_layers(owner, weights) -> None:
     if len(weights) != 2:

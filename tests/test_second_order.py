@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import linnet
 from linnet import gauss_newton as gn
 from linnet.cli import main
+from linnet.errors import LinnetError
 from linnet.problems import Problem
 
 SEEDS = range(20)
@@ -295,3 +296,13 @@ def test_cli(capsys):
         assert main(["run", "--optimizer", spec, "--steps", "3"]) == 0
     assert main(["run", "--optimizer", "gauss-newton[step=0.2,jacobian=kron]", "--depth", "3"]) == 2
     assert "needs two layers" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("spec", ["lm", "gauss-newton[step=0.5]"])
+def test_direct_solves_refuse_a_row_space_too_large_to_form(spec):
+    """ydim * rank(S) = 4900 > gauss_newton.ROW_SPACE_MAX: one clear error instead of a 190 MB Gram matrix
+    (and, at the wide target's 65,536 rows, a 34 GB one); the matrix-free solver runs there."""
+    problem = linnet.post_problem(0, xdim=70, wdim=70, ydim=70, nsamples=0)
+    with pytest.raises(LinnetError, match="lm-rowspace"):
+        linnet.run(problem, spec, 1)
+    assert linnet.run(problem, "lm-rowspace[solver=cg]", 1).steps == 1

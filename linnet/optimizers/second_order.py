@@ -75,6 +75,7 @@ class GaussNewton(Optimizer):
         gn.check_rcond(self, self.rcond)
 
     def init(self, problem, weights):
+        gn.check_row_space(self, problem)
         if self.jacobian == "kron":
             gn.check_two_layers(self, weights)
         if self.jacobian == "kron" and problem.X is None:
@@ -140,6 +141,7 @@ class LevenbergMarquardt(Optimizer):
         check_positive(self, tau=self.tau)
 
     def init(self, problem, weights):
+        gn.check_row_space(self, problem)
         # diag(J^T J), block k = (Suf_k C)(Suf_k C)^T kron Pre_k^T Pre_k: products of the squared row
         # norms of Suf_k C and the squared column norms of Pre_k (1 for the identity)
         parts = partial_products(weights)
