@@ -47,6 +47,7 @@ def test_batched_1000_members(benchmark):
     assert ratio >= 8, ratio  # loose: measured 23-28x; a shared, noisy machine must not fail it
 
 
+@pytest.mark.expensive
 @pytest.mark.slow
 def test_batched_gd_to_1e12_seeds_0_19(benchmark):
     """GD to relative 1e-12 on seeds 0-19 (up to ~1.94 million steps) in one batched program,
@@ -77,6 +78,7 @@ def _dask_sweep(tmp_path, workers, grid):
     return time.perf_counter() - start, summary
 
 
+@pytest.mark.expensive
 @pytest.mark.slow
 def test_dask_two_workers_against_one(benchmark, tmp_path):
     """A CPU-bound sweep (40 members of 3000 Adam steps, one member per task) on a LocalCluster of

@@ -257,6 +257,7 @@ def draw_scaling(rows, path: str) -> None:
     plt.close(fig)
 
 
+@pytest.mark.expensive
 @pytest.mark.slow
 @pytest.mark.benchmark(group="wide-scaling")
 def test_wide_scaling(benchmark):

@@ -27,8 +27,8 @@ from linnet.tolerance import compare as compare_value
 
 FORMAT = "linnet-baseline-2"
 
-#: the one command that regenerates benchmarks/baseline.json (the whole suite, slow ones included)
-REGENERATE = "python -m pytest benchmarks --benchmark-disable --linnet-update-baseline"
+#: the one command that regenerates benchmarks/baseline.json (the whole suite, slow and expensive ones included)
+REGENERATE = "python -m pytest benchmarks --benchmark-disable --linnet-expensive --linnet-update-baseline"
 
 
 def entry(figures: dict, tolerances: dict) -> dict:

@@ -35,6 +35,20 @@ def pytest_addoption(parser):
                     help="compare each benchmark's machine-independent figures with this baseline file")
     group.addoption("--linnet-update-baseline", action="store_true", default=False,
                     help="write the whole baseline file from this (complete) run instead of comparing")
+    group.addoption("--linnet-expensive", action="store_true", default=False,
+                    help="also run the benchmarks marked expensive (timing scans and long ratio measurements, "
+                         "about 2 minutes more); CI and --linnet-update-baseline runs use it")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect the ``expensive`` benchmarks unless --linnet-expensive is given (the gate allows
+    deselected benchmarks), so that ``pytest benchmarks`` stays within about 3 minutes."""
+    if config.getoption("--linnet-expensive"):
+        return
+    expensive = [i for i in items if i.get_closest_marker("expensive") is not None]
+    if expensive:
+        items[:] = [i for i in items if i.get_closest_marker("expensive") is None]
+        config.hook.pytest_deselected(items=expensive)
 
 
 class _Gate:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from linnet.claims.post_checks import SAMPLES_FACTOR
 from linnet.reports.runs import JSON_KEY
 from linnet.reports.text import g
 
@@ -85,7 +86,9 @@ def _samples(figs):
                and isinstance(v, float)]
         if rel:
             spreads.append(max(rel) / min(rel))
-    return f"max/min rel. loss <= {g(max(spreads))}x ({len(spreads)} runs; limit 3x)" if spreads else ""
+    if not spreads:
+        return ""
+    return f"max/min rel. loss <= {g(max(spreads))}x ({len(spreads)} runs; limit {g(SAMPLES_FACTOR)}x)"
 
 
 def _kappa(figs):

@@ -53,7 +53,7 @@ def test_lines_fit_80_columns():
         c["numbers"] = c["numbers"] or "x" * 150
     lines = format_verdicts(v)
     assert max(map(len, lines)) <= 80
-    assert lines[0].startswith("  1  does not hold  GD and Adam plateau")
+    assert lines[0].startswith("  1  does not hold  GD and Adam above 1e-6")
 
 
 BENCH = '''
