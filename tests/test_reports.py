@@ -93,6 +93,16 @@ def test_summary_first_order_runs_match_direct_runs(summary, problem, spec):
         assert got["grad_norm"] == pytest.approx(direct.grad_norm, rel=1e-12)
 
 
+def test_summary_runs_are_run_records(summary, problem):
+    """summary.json keeps each run as the one run record: the same keys as --json and extra_info."""
+    from linnet.record import record
+
+    keys = set(record(linnet.run(problem, "gd[lr=1e-05]", 3)))
+    runs = summary["post_figure"]["runs"]
+    assert runs and all(keys <= set(r) for r in runs.values())
+    assert all(r["optimizer"] == spec for spec, r in runs.items())
+
+
 @pytest.mark.parametrize("spec", [*claims.POST_GAUSS_NEWTON, "lm", "kfac[step=0.5]", "als"])
 def test_summary_second_order_runs_match_direct_runs(summary, problem, spec):
     direct = linnet.run(problem, spec, 200)

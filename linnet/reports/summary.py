@@ -8,6 +8,7 @@ import numpy as np
 
 import linnet
 from linnet import claims
+from linnet.record import record
 from linnet.reports.reproduction import FLOAT64_FLOOR, Reproduction, check_claims
 from linnet.reports.text import g
 from linnet.results import plain
@@ -15,18 +16,9 @@ from linnet.results import plain
 # -- summary --------------------------------------------------------------------------------------
 
 def run_numbers(result) -> dict:
-    """The numbers of one run the summary keeps (no histories)."""
-    out = {
-        "steps": result.steps,
-        "diverged": result.diverged,
-        "divergence_step": result.divergence_step,
-        "status": result.message,
-        "initial_loss": plain(result.initial_loss),
-        "final_loss": plain(result.final_loss),
-        "relative_loss": plain(result.relative_loss),
-        "grad_norm": plain(result.grad_norm),
-        "seconds": plain(result.seconds),
-    }
+    """One run in the summary: its run record (:func:`linnet.record.record`, the same keys as
+    ``--json`` and a benchmark's extra_info), plus the post's plotted metric where it was traced."""
+    out = record(result)
     if "post_metric" in result.traces:
         metric = np.asarray(result.traces["post_metric"], dtype=float)
         y2 = result.problem_info["y_norm2"]
