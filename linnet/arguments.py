@@ -37,3 +37,11 @@ def integer(text: str) -> int:
     if not math.isfinite(value) or value != int(value):
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
     return int(value)
+
+
+def add_command(subparsers, name: str, handler, *, help: str, description: str, epilog: str = ""):
+    """Add the subcommand ``name`` run by ``handler(args)``, its epilog (examples) printed as written."""
+    p = subparsers.add_parser(name, help=help, description=description, epilog=epilog,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(handler=handler)
+    return p

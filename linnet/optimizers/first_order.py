@@ -52,8 +52,15 @@ class GD(FirstOrder):
         return tuple(W - self.lr * g for W, g in zip(weights, evaluation.grads)), state
 
 
-class MomentumState(NamedTuple):
-    velocity: tuple[np.ndarray, ...]
+class SlotState(NamedTuple):
+    """One array per layer carried between steps: momentum's velocity, RMSprop's squared-gradient average."""
+
+    slots: tuple[np.ndarray, ...]
+
+
+def zeros_like_layers(weights) -> tuple[np.ndarray, ...]:
+    """A zero array shaped (and typed) like each layer."""
+    return tuple(np.zeros_like(W) for W in weights)
 
 
 @register("momentum")
@@ -70,11 +77,11 @@ class Momentum(FirstOrder):
         check_fraction(self, momentum=self.momentum)
 
     def init(self, problem, weights):
-        return MomentumState(tuple(np.zeros_like(W) for W in weights))
+        return SlotState(zeros_like_layers(weights))
 
     def update(self, problem, weights, evaluation, state):
-        velocity = tuple(self.momentum * v + g for v, g in zip(state.velocity, evaluation.grads))
-        return tuple(W - self.lr * v for W, v in zip(weights, velocity)), MomentumState(velocity)
+        velocity = tuple(self.momentum * v + g for v, g in zip(state.slots, evaluation.grads))
+        return tuple(W - self.lr * v for W, v in zip(weights, velocity)), SlotState(velocity)
 
 
 class AdamState(NamedTuple):
@@ -99,7 +106,7 @@ class Adam(FirstOrder):
         check_fraction(self, beta1=self.beta1, beta2=self.beta2)
 
     def init(self, problem, weights):
-        zeros = tuple(np.zeros_like(W) for W in weights)
+        zeros = zeros_like_layers(weights)
         return AdamState(0, zeros, zeros)
 
     def update(self, problem, weights, evaluation, state):
@@ -111,10 +118,6 @@ class Adam(FirstOrder):
         lr_t = self.lr * math.sqrt(1 - b2**t) / (1 - b1**t)
         new = tuple(W - lr_t * m / (np.sqrt(v) + self.eps) for W, m, v in zip(weights, mu, nu))
         return new, AdamState(t, mu, nu)
-
-
-class RMSpropState(NamedTuple):
-    average: tuple[np.ndarray, ...]
 
 
 @register("rmsprop")
@@ -132,11 +135,11 @@ class RMSprop(FirstOrder):
         check_fraction(self, rho=self.rho)
 
     def init(self, problem, weights):
-        return RMSpropState(tuple(np.zeros_like(W) for W in weights))
+        return SlotState(zeros_like_layers(weights))
 
     def update(self, problem, weights, evaluation, state):
         rho = self.rho
-        average = tuple(rho * a + (1 - rho) * (g * g) for a, g in zip(state.average, evaluation.grads))
+        average = tuple(rho * a + (1 - rho) * (g * g) for a, g in zip(state.slots, evaluation.grads))
         new = tuple(W - self.lr * g / np.sqrt(a + self.eps)
                     for W, g, a in zip(weights, evaluation.grads, average))
-        return new, RMSpropState(average)
+        return new, SlotState(average)

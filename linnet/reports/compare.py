@@ -7,11 +7,11 @@ Reading: :mod:`linnet.reports.runs`; machines: :mod:`linnet.reports.machines`; t
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from linnet import files
+from linnet.arguments import add_command
 from linnet.errors import LinnetError
 from linnet.reports import compare_html, compare_text, comparison, runs
 from linnet.reports.runs import DEFAULT_DIR
@@ -56,6 +56,12 @@ from how the benchmark's times follow the two across runs). See docs/user-guide.
 """
 
 
+DESCRIPTION = ("Compare pytest-benchmark JSON files: per group, median time and the rounds' range, ratio to a "
+               "reference run raw and normalised by the machines' calibration, the figures that differ from the "
+               "reference (the regression gate's tolerance), and the claims verdicts of each run. Lists the "
+               "machines and names how they differ.")
+
+
 def cmd_compare(args) -> int:
     text, warnings = report(args.paths, reference=args.reference, keywords=args.keyword or (),
                             output=args.output)
@@ -72,14 +78,8 @@ def cmd_compare(args) -> int:
 
 def register(subparsers) -> None:
     """Add the ``compare`` command (called from linnet.cli.EXTRA_COMMANDS)."""
-    p = subparsers.add_parser(
-        "compare", help="compare pytest-benchmark runs across commits and machines",
-        description="Compare pytest-benchmark JSON files: per group, median time and the rounds' "
-                    "range, ratio to a reference run raw and normalised by the machines' calibration, "
-                    "the figures that differ from the reference (the regression gate's tolerance), "
-                    "and the claims verdicts of each run. Lists the machines and names how they differ.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES,
-    )
+    p = add_command(subparsers, "compare", cmd_compare, help="compare pytest-benchmark runs across commits and "
+                    "machines", description=DESCRIPTION, epilog=EXAMPLES)
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help=f"JSON files or folders to search (default: {DEFAULT_DIR}/)")
     p.add_argument("--reference", "-r", metavar="REF", default=None,
@@ -92,4 +92,3 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, default=None, metavar="FILE",
                    help="write the table to FILE (atomically) instead of standard output")
     p.add_argument("--force", action="store_true", help="with --out: overwrite an existing FILE")
-    p.set_defaults(handler=cmd_compare)

@@ -8,14 +8,13 @@ file without ``force``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
 
 from linnet import claims, files
-from linnet.arguments import integer
+from linnet.arguments import add_command, integer
 from linnet.errors import LinnetError
 from linnet.reports.reproduction import (  # noqa: F401  (the report's API, re-exported)
     LONG_MAX_STEPS,
@@ -97,6 +96,11 @@ examples:
 """
 
 
+DESCRIPTION = ("Run the post's experiment and what it leaves out; write its figure as the post drew it, the "
+               "corrected figure, four more figures, summary.json and summary.md into a folder. Files are "
+               "written atomically and an existing file is never replaced without --force.")
+
+
 def cmd_reproduce(args) -> int:
     t = time.perf_counter()
     paths = reproduce(args.out, seed=args.seed, backend=args.backend, fmt=args.format, steps=args.steps,
@@ -110,15 +114,9 @@ def cmd_reproduce(args) -> int:
 
 def register(subparsers) -> None:
     """Add the ``reproduce`` command (called from linnet.cli.EXTRA_COMMANDS)."""
-    p = subparsers.add_parser(
-        "reproduce", help="the post's figure, reproduced and corrected, with summary.json",
-        description="Run the post's experiment and what it leaves out; write its figure as the "
-                    "post drew it, the corrected figure, four more figures, summary.json and "
-                    "summary.md into a folder. Files are written atomically and an existing file is "
-                    "never replaced without --force.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="figures:\n" + "\n".join(f"  {k:<20} {v}" for k, v in FIGURES.items()) + "\n\n" + EXAMPLES,
-    )
+    figures = "figures:\n" + "\n".join(f"  {k:<20} {v}" for k, v in FIGURES.items())
+    p = add_command(subparsers, "reproduce", cmd_reproduce, description=DESCRIPTION, epilog=f"{figures}\n\n{EXAMPLES}",
+                    help="the post's figure, reproduced and corrected, with summary.json")
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write into")
     p.add_argument("--seed", type=integer, default=0, help="RandomState seed of the post's problem (default: 0)")
     p.add_argument("--backend", choices=BACKENDS, default="numpy",
@@ -136,4 +134,3 @@ def register(subparsers) -> None:
     shown.add_argument("--progress", action="store_true",
                        help="progress bar on stderr (stages weighted by their measured cost) even off a terminal")
     shown.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    p.set_defaults(handler=cmd_reproduce)
