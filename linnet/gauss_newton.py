@@ -62,8 +62,8 @@ def check_row_space(owner, problem) -> None:
     rows = problem.ydim * problem.S_factor.shape[1]
     if rows > ROW_SPACE_MAX:
         raise LinnetError(f"{owner.name}: the direct solve forms a {rows} x {rows} row-space matrix "
-                          f"({rows * rows * 8 / 2**30:.1f} GiB); use lm-rowspace[solver=cg] (matrix-free) for "
-                          f"outputs with ydim * rank(S) > {ROW_SPACE_MAX}")
+                          f"({rows * rows * 8 / 2**30:.1f} GiB); use lm[solver=cg] or gauss-newton-rowspace[solver=cg] "
+                          f"(matrix-free) for outputs with ydim * rank(S) > {ROW_SPACE_MAX}")
 
 
 def check_two_layers(owner, weights) -> None:

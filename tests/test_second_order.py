@@ -298,11 +298,25 @@ def test_cli(capsys):
     assert "needs two layers" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("spec", ["lm", "gauss-newton[step=0.5]"])
+@pytest.mark.parametrize("spec", ["lm[solver=direct]", "gauss-newton[step=0.5]"])
 def test_direct_solves_refuse_a_row_space_too_large_to_form(spec):
     """ydim * rank(S) = 4900 > gauss_newton.ROW_SPACE_MAX: one clear error instead of a 190 MB Gram matrix
     (and, at the wide target's 65,536 rows, a 34 GB one); the matrix-free solver runs there."""
     problem = linnet.post_problem(0, xdim=70, wdim=70, ydim=70, nsamples=0)
-    with pytest.raises(LinnetError, match="lm-rowspace"):
+    with pytest.raises(LinnetError, match=r"lm\[solver=cg\]"):
         linnet.run(problem, spec, 1)
-    assert linnet.run(problem, "lm-rowspace[solver=cg]", 1).steps == 1
+    assert linnet.run(problem, "lm[solver=cg]", 1).steps == 1
+
+
+def test_lm_chooses_its_solver_by_size():
+    """lm (solver=auto): the direct row-space solve while ydim * rank(S) <= 4096, CG beyond (its inner
+    iterations are traced); below the size, auto and direct are the same run, bit for bit."""
+    small = linnet.post_problem(0)
+    auto, direct = linnet.run(small, "lm", 20), linnet.run(small, "lm[solver=direct]", 20)
+    np.testing.assert_array_equal(auto.losses, direct.losses)
+    assert "inner_iterations" not in auto.traces
+    wide = linnet.post_problem(0, xdim=70, wdim=70, ydim=70, nsamples=0)
+    result = linnet.run(wide, "lm", 2)
+    assert "inner_iterations" in result.traces and result.losses[-1] < result.losses[0]
+    cg = linnet.run(small, "lm[solver=cg]", 40, target=1e-20)
+    assert cg.relative_loss <= 1e-20 and "inner_iterations" in cg.traces

@@ -24,11 +24,14 @@ from linnet.errors import LinnetError
 from linnet.jacobian import partial_products, suffix_times
 from linnet.losses import loss, product
 from linnet.optimizers.base import Optimizer
+from linnet.optimizers.iterative import RowSpaceLM
 from linnet.spec import register
 from linnet.stopping import NO_PROGRESS
 from linnet.validation import check_positive
 
 JACOBIANS = ("structured", "kron")
+#: how ``lm`` solves its damped systems
+LM_SOLVERS = ("auto", "direct", "cg")
 
 
 def add(weights, deltas, scale: float = 1.0):
@@ -127,11 +130,19 @@ class LevenbergMarquardt(Optimizer):
     ends when a step is taken, or, with ``done`` set (the run stops with NO_PROGRESS), when the trial
     step is below Nielsen's eps_2 test ||d|| <= eps (||theta|| + eps) with eps the machine epsilon.
 
+    Solvers: ``direct`` forms J J^T as above; ``cg`` never forms it and solves each damped system
+    by preconditioned conjugate gradients with the same damping rule
+    (:class:`linnet.optimizers.iterative.RowSpaceLM`, :mod:`linnet.krylov`); ``auto`` (the default)
+    is direct while ydim * rank(S) <= :data:`linnet.gauss_newton.ROW_SPACE_MAX` (4096 rows, a
+    134 MB Gram matrix) and CG beyond.
+
     Attributes:
         tau: initial damping relative to the largest diagonal entry of J^T J.
+        solver: "auto", "direct" or "cg".
     """
 
     tau: float = 1e-3
+    solver: str = "auto"
     example = "lm"
     done_status = NO_PROGRESS
     #: safety bound on rejected trials per update (mu grows by 2^(1+2+...) so ~30 always suffice)
@@ -139,8 +150,20 @@ class LevenbergMarquardt(Optimizer):
 
     def __post_init__(self):
         check_positive(self, tau=self.tau)
+        if self.solver not in LM_SOLVERS:
+            raise LinnetError(f"{self.name}: solver must be one of {', '.join(LM_SOLVERS)}, got {self.solver!r}")
+
+    def _matrix_free(self, problem) -> RowSpaceLM | None:
+        """The CG solver this configuration uses on ``problem``, or None for the direct solve."""
+        rows = problem.ydim * problem.S_factor.shape[1]
+        if self.solver == "cg" or (self.solver == "auto" and rows > gn.ROW_SPACE_MAX):
+            return RowSpaceLM(solver="cg", tau=self.tau)
+        return None
 
     def init(self, problem, weights):
+        iterative = self._matrix_free(problem)
+        if iterative is not None:
+            return iterative.init(problem, weights)
         gn.check_row_space(self, problem)
         # diag(J^T J), block k = (Suf_k C)(Suf_k C)^T kron Pre_k^T Pre_k: products of the squared row
         # norms of Suf_k C and the squared column norms of Pre_k (1 for the identity)
@@ -152,6 +175,8 @@ class LevenbergMarquardt(Optimizer):
         return LMState(self.tau * diag_max, 2.0, False)
 
     def update(self, problem, weights, evaluation, state):
+        if not isinstance(state, LMState):  # the matrix-free solve (init chose it)
+            return self._matrix_free(problem).update(problem, weights, evaluation, state)
         C = problem.S_factor
         gram = gn.row_gram(C, weights)
         r = gn.residual_vector(C, evaluation.residual)
@@ -177,4 +202,6 @@ class LevenbergMarquardt(Optimizer):
         return state.done
 
     def record(self, problem, weights, state):
+        if not isinstance(state, LMState):
+            return self._matrix_free(problem).record(problem, weights, state)
         return {"damping": state.mu}
