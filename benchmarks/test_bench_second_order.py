@@ -181,10 +181,16 @@ def test_post_faithful_floor(benchmark, rcond):
     result = benchmark.pedantic(linnet.run, args=(problem, spec, 200), rounds=1, iterations=1)
     metric = result.traces["post_metric"]
     # the final loss of the post's cutoff is rounding noise: gate only the floor's order of magnitude
+    # (its minimum over iterations 100-200, in decades) and whether it floors at all. The maxima are
+    # extreme values of that noise: 1.67e-3 with 2 BLAS threads, 5.8e-6 with 1 (2.5 decades), so they
+    # are stored in extra_info and not gated.
     benchmark.extra_info.update(result_info(result))
-    record(benchmark, **{name: figure(value, FLOOR) for name, value in [
-        ("floor_loss_min", result.losses[100:].min()), ("floor_loss_max", result.losses[100:].max()),
-        ("floor_metric_min", metric[100:].min()), ("floor_metric_max", metric[100:].max())]})
+    benchmark.extra_info.update(floor_loss_max=float(result.losses[100:].max()),
+                                floor_metric_max=float(metric[100:].max()))
+    floored = bool(result.losses[100:].min() > 1e-12)
+    record(benchmark, floored=figure(floored, EXACT),
+           floor_loss_min=figure(float(result.losses[100:].min()), FLOOR),
+           floor_metric_min=figure(float(metric[100:].min()), FLOOR))
     if rcond == "machine":
         assert result.losses[100:].min() > 1e-12
     else:
