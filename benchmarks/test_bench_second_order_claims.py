@@ -73,8 +73,12 @@ def test_second_order_compared(benchmark):
     benchmark.group = "second-order compared"
     runs = benchmark.pedantic(claims.second_order_runs, rounds=1, iterations=1)
     claim = claims.check_second_order(runs)
+    # iteration counts are gated only where they are reproducible: scipy's MINPACK count moved from
+    # 15 to 24 between two identical CI runs (README, "A figure the gate does not compare")
     record(benchmark, **{f"{spec} successes": figure(row["successes"], EXACT) for spec, row in claim.numbers.items()},
-           **{f"{spec} max_iterations": figure(row["max_iterations"], EXACT) for spec, row in claim.numbers.items()})
+           **{f"{spec} max_iterations": figure(row["max_iterations"], EXACT) for spec, row in claim.numbers.items()
+              if parse(spec).reproducible_steps})
+    benchmark.extra_info["max_iterations"] = {spec: row["max_iterations"] for spec, row in claim.numbers.items()}
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers
 

@@ -16,7 +16,10 @@ backends, the claims and the command line instead of guessing from names):
 * ``drives_own_loop``: it runs its own loop through :meth:`Optimizer.drive` (the scipy peer)
   instead of ``init`` / ``update``;
 * ``done_status``: the status (:mod:`linnet.stopping`) a run ends with when :meth:`is_done`
-  says the optimizer can go no further.
+  says the optimizer can go no further;
+* ``reproducible_steps``: its step count does not move between identical runs on one machine
+  (False for the scipy peer: MINPACK's accept/reject turns on one-ulp differences in the
+  residual, so the regression gate records its counts but does not compare them).
 
 and may override the hooks :meth:`is_done`, :meth:`record` and :meth:`drive`, whose defaults
 are documented below.
@@ -50,6 +53,8 @@ class Optimizer:
     drives_own_loop: ClassVar[bool] = False
     #: the stop status when :meth:`is_done` is true
     done_status: ClassVar[int] = CONVERGED
+    #: its step count is the same between identical runs (a figure the gate may compare)
+    reproducible_steps: ClassVar[bool] = True
 
     @property
     def spec(self) -> str:

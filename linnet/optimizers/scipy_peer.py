@@ -51,6 +51,7 @@ class ScipyLeastSquares(Optimizer):
     method: str  # required, so the spec always names it: scipy[method=lm], scipy[method=trf]
     example = "scipy[method=lm]"
     drives_own_loop = True
+    reproducible_steps = False
 
     def __post_init__(self):
         if self.method not in METHODS:
