@@ -91,6 +91,7 @@ class BatchRun:
         steps: (B,) updates applied.
         initial_loss, final_loss, grad_norm: (B,) at the start and at the stop (non-finite loss
             where the member diverged).
+        initial_grad_norm: (B,) the gradient norm at the start.
         y_norm2: (B,) ||Y||_F^2, the relative-loss scale.
         steps_to: {target: (B,) first step with relative loss <= target, -1 where never}.
         seconds: wall time of the whole batch.
@@ -106,6 +107,7 @@ class BatchRun:
     steps_to: dict = field(default_factory=dict)
     seconds: float = 0.0
     losses: np.ndarray | None = None
+    initial_grad_norm: np.ndarray | None = None
 
     @property
     def diverged(self) -> np.ndarray:
@@ -173,6 +175,21 @@ class MemberResult:
     def seconds(self) -> float:
         return self.run.seconds / len(self.run.steps)
 
+    @property
+    def initial_grad_norm(self) -> float:
+        return float(self.run.initial_grad_norm[self.i])
+
+    @property
+    def losses(self) -> np.ndarray:
+        """The member's loss history, as ``Result.losses`` (only where the batch kept its history)."""
+        if self.run.losses is None:
+            raise LinnetError("this batched run kept no loss history; run it with history=True")
+        return self.run.history(self.i)
+
+    @property
+    def relative_losses(self) -> np.ndarray:
+        return self.losses / self.problem_info["y_norm2"]
+
     def steps_to(self, relative_target: float) -> int | None:
         """The first number of updates with relative loss <= target (a recorded target); None if never."""
         step = int(self.run.steps_to[relative_target][self.i])
@@ -230,6 +247,7 @@ def run_first_order(problems, optimizer, steps: int, *, target: float | None = N
     next_at = table[:, 0].copy()  # for the members in the arrays
     out = BatchRun(status=np.full(B, stopping.COMPLETED), steps=np.zeros(B, dtype=np.int64),
                    initial_loss=np.zeros(B), final_loss=np.zeros(B), grad_norm=np.zeros(B), y_norm2=y2,
+                   initial_grad_norm=np.zeros(B),
                    steps_to={t: np.full(B, -1, dtype=np.int64) for t in targets},
                    losses=np.full((steps + 1, B), np.nan) if history else None)
     idx = np.arange(B)  # members still in the arrays; all of them are active
@@ -242,6 +260,7 @@ def run_first_order(problems, optimizer, steps: int, *, target: float | None = N
             loss = np.asarray(ev.loss, dtype=np.float64)
             if k == 0:
                 out.initial_loss[idx] = loss
+                out.initial_grad_norm[idx] = grad_norms(ev.grads)
             if history:
                 out.losses[k, idx] = loss
             hit = loss <= next_at

@@ -108,6 +108,11 @@ class Result:
         return None if self.diverged else float(self.grad_norms[-1])
 
     @property
+    def initial_grad_norm(self) -> float:
+        """Gradient norm at the initial parameters."""
+        return float(self.grad_norms[0])
+
+    @property
     def relative_losses(self) -> np.ndarray:
         """losses / ||Y||_F^2."""
         return np.asarray(self.losses) / self.problem_info["y_norm2"]

@@ -108,6 +108,7 @@ def check_second_order(runs: Mapping[str, Mapping[int, object]],
         ok = [n for n in reached.values() if n is not None]
         table[spec] = {
             "successes": len(ok), "seeds": len(reached),
+            "min_iterations": min(ok) if ok else None,
             "median_iterations": float(np.median(ok)) if ok else None,
             "max_iterations": max(ok) if ok else None,
             "median_seconds": float(np.median([r.seconds for r in by_seed.values()])),

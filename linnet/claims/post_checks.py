@@ -74,7 +74,7 @@ def check_plateau(results: Mapping[str, object], diverging: Iterable[str] = POST
             ok = r.diverged and spec in diverging
             numbers[spec] = {"diverged": r.diverged, "divergence_step": r.divergence_step}
         else:
-            grad_fraction = r.grad_norm / r.grad_norms[0]
+            grad_fraction = r.grad_norm / r.initial_grad_norm
             ok = r.relative_loss > PLATEAU_RELATIVE_LOSS and grad_fraction > CRITICAL_GRAD_FRACTION
             numbers[spec] = {"relative_loss": r.relative_loss, "grad_norm": r.grad_norm,
                              "grad_fraction": grad_fraction,

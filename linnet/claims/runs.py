@@ -134,15 +134,20 @@ def balanced_runs_over_seeds(seeds: Iterable[int] = range(20), spec: str = "gd[l
     return dict(zip(seeds, map(functools.partial(_balanced, spec=spec, steps=steps), seeds)))
 
 
-def _second_order_row(spec, seeds, steps, target):
-    return {s: run(post_problem(s), spec, steps, target=target) for s in seeds}
+def _second_order_row(spec, seeds, steps, target, problem_kwargs):
+    return {s: run(post_problem(s, **problem_kwargs), spec, steps, target=target) for s in seeds}
 
 
 def second_order_runs(seeds: Iterable[int] = range(20), specs: Iterable[str] = SECOND_ORDER,
-                      steps: int = SECOND_ORDER_STEPS, target: float = SECOND_ORDER_TARGET, map=map) -> dict:
-    """Each spec on each post seed, stopping at relative ``target``: {spec: {seed: Result}}."""
+                      steps: int = SECOND_ORDER_STEPS, target: float = SECOND_ORDER_TARGET, map=map,
+                      **problem_kwargs) -> dict:
+    """Each spec on each post seed, stopping at relative ``target``: {spec: {seed: Result}}.
+
+    ``problem_kwargs`` go to :func:`linnet.problems.post_problem` (e.g. ``depth=3, wdim=6``).
+    """
     seeds, specs = list(seeds), list(specs)
-    fn = functools.partial(_second_order_row, seeds=seeds, steps=steps, target=target)
+    fn = functools.partial(_second_order_row, seeds=seeds, steps=steps, target=target,
+                           problem_kwargs=problem_kwargs)
     return dict(zip(specs, map(fn, specs)))
 
 
