@@ -7,6 +7,7 @@ import pytest
 from linnet import results
 from linnet.batched import run_first_order
 from linnet.claims import at_depth as ad
+from linnet.errors import LinnetError
 from linnet.problem import numerical_rank, singular_values
 from linnet.problems import post_problem
 from linnet.run import run
@@ -36,8 +37,14 @@ def test_batched_members_read_as_single_runs(spec):
     for i, p in enumerate(problems):
         member, single = batch.member(i, p, spec), run(p, spec, 200)
         np.testing.assert_allclose(member.losses, single.losses, rtol=1e-10)
-        np.testing.assert_allclose(member.relative_losses, single.relative_losses, rtol=1e-10)
         assert member.initial_grad_norm == pytest.approx(single.initial_grad_norm, rel=1e-12)
+
+
+def test_a_member_without_history_says_so():
+    p = post_problem(0, depth=3)
+    member = run_first_order([p], "gd[lr=1e-06]", 5).member(0, p, "gd[lr=1e-06]")
+    with pytest.raises(LinnetError, match="history=True"):
+        _ = member.losses
 
 
 def test_plateau_holds_at_depth_three_width_rank():

@@ -126,7 +126,7 @@ def check_second_order_at_depth(by_seed: Mapping[int, object], spec: str, depth:
     numbers = {"depth": depth, "width": width, "budget": DEPTH_BUDGETS[depth], **table.numbers[spec],
                "final_relative_loss_max": max(finals) if finals else None,
                "diverged": sum(r.diverged for r in by_seed.values())}
-    return Claim(f"{parse(spec).name}-at-depth", f"{spec} reaches relative {DEPTH_TARGET:g} on every seed within "
+    return Claim(f"{spec}-at-depth", f"{spec} reaches relative {DEPTH_TARGET:g} on every seed within "
                  f"{DEPTH_BUDGETS[depth]} iterations at depth {depth}, hidden width {width}",
                  table.holds, numbers)
 
