@@ -88,14 +88,31 @@ def _second_order(benchmark, depth, width, spec):
     assert claim.holds is expected, n
 
 
-def test_samples_at_depth(benchmark):
-    """Claim 3 at depth 3, width 6 (Gaussian start), gd at the post's lr 1e-6 per 1000 samples
-    (the only one of its rates that diverges on no seed there): spread over 1e3..1e5 samples and the
-    expected loss <= 1.5x on every seed."""
+def _samples(benchmark, depth, width, init):
     benchmark.group = "post claims at depth"
-    runs = benchmark.pedantic(ad.samples_runs_at_depth, args=(3, 6), rounds=1, iterations=1)
-    claim = ad.check_samples_at_depth(runs, 3, 6)
+    runs = benchmark.pedantic(ad.samples_runs_at_depth, args=(depth, width), kwargs={"init": init},
+                              rounds=1, iterations=1)
+    claim = ad.check_samples_at_depth(runs, depth, width, init=init)
     record(benchmark, spread_max=figure(claim.numbers["spread_max"], LOSS),
            spread_min=figure(claim.numbers["spread_min"], LOSS), diverged=figure(claim.numbers["diverged"], EXACT))
     benchmark.extra_info["claim"] = claim.to_dict()
+    return claim
+
+
+def test_samples_at_depth(benchmark):
+    """Claim 3 at depth 3, width 6 (Gaussian start), gd at the post's lr 1e-6 per 1000 samples
+    (the only one of its rates that diverges on no seed there): spread over 1e3..1e5 samples and the
+    expected loss <= 1.5x on every seed (measured 1.007-1.174)."""
+    claim = _samples(benchmark, 3, 6, "gaussian")
     assert claim.holds, claim.numbers
+
+
+@pytest.mark.expensive
+@pytest.mark.parametrize(("depth", "width"), CONFIGS, ids=IDS)
+def test_samples_at_depth_fan_in(benchmark, depth, width):
+    """Claim 3 from the fan-in start, where gd at lr 1e-6 diverges nowhere (about 11 s for the 6
+    rows). Measured spreads: width 6 1.006-1.263 (holds); width 24 up to 5.4 (depths 3, 4) and 2.8
+    (depth 6), on 13, 11 and 8 seeds above 1.5: GD converges there, and the sample covariance
+    changes its rate, so the losses after 3000 steps differ."""
+    claim = _samples(benchmark, depth, width, "fan-in")
+    assert claim.holds is (width == ad.POST_RANK), claim.numbers

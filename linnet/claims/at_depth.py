@@ -147,15 +147,17 @@ def samples_runs_at_depth(depth: int, width: int, seeds: Iterable[int] = SEEDS, 
 
 
 def check_samples_at_depth(runs: Mapping[int, Mapping[int, object]], depth: int, width: int,
-                           compared=SAMPLES_COMPARED) -> Claim:
-    """Claim 3 at depth: :func:`check_samples` holds on every seed (spread <= SAMPLES_FACTOR)."""
+                           compared=SAMPLES_COMPARED, init: str = "gaussian") -> Claim:
+    """Claim 3 at depth: :func:`check_samples` holds on every seed (spread <= SAMPLES_FACTOR).
+    ``init`` names the runs' start (in the key where it is not the post's Gaussian draw)."""
     per_seed = {s: check_samples(by_n, compared) for s, by_n in runs.items()}
     spreads = [c.numbers["spread"] for c in per_seed.values() if c.numbers["spread"] is not None]
     failed = [s for s, c in per_seed.items() if not c.holds]
-    return Claim("samples-at-depth", f"depth {depth}, hidden width {width}: GD's relative loss after "
+    key = "samples-at-depth" + ("" if init == "gaussian" else f"-{init}")
+    return Claim(key, f"depth {depth}, hidden width {width}: GD's relative loss after "
                  f"{POST_STEPS} steps at the same per-sample step agrees within {SAMPLES_FACTOR:g}x for "
                  f"nsamples {', '.join(map(str, compared))} on every seed", bool(per_seed) and not failed,
-                 {"depth": depth, "width": width, "seeds": len(per_seed), "failed_seeds": failed,
+                 {"depth": depth, "width": width, "init": init, "seeds": len(per_seed), "failed_seeds": failed,
                   "spread_min": min(spreads) if spreads else None, "spread_max": max(spreads) if spreads else None,
                   "relative_loss_min": min(c.numbers["relative_loss"][str(n)] or np.inf
                                            for c in per_seed.values() for n in compared),
