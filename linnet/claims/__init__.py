@@ -8,7 +8,8 @@ the checks need (each loop over seeds or configurations through an injectable ``
 Modules: :mod:`~linnet.claims.constants` (the post's settings and thresholds, with their
 sources), :mod:`~linnet.claims.runs` (run producers), :mod:`~linnet.claims.measures`
 (contraction, curvature, imbalance drift), :mod:`~linnet.claims.post_checks` (claims 1, 3-6) and
-:mod:`~linnet.claims.method_checks` (claims 2, 7-9). Sources: docs/design.md.
+:mod:`~linnet.claims.method_checks` (claims 2, 7-9); :mod:`~linnet.claims.at_depth` applies claims 1-3
+at depth 3, 4, 6 (docs/deep.md). Sources: docs/design.md.
 
     >>> from linnet import claims
     >>> claims.check_plateau(claims.post_runs(seed=0)).holds
