@@ -25,7 +25,7 @@ PLATEAU_IDS = [f"depth{d}-width{w}" for d, w in PLATEAU_CONFIGS]
 #: anywhere (gd[lr=1e-4] and adam[lr=0.01] reach machine precision even at width 6)
 PLATEAU = {("gaussian", 6): True, ("gaussian", 24): False, ("fan-in", 6): False, ("fan-in", 24): False}
 #: measured verdicts of claim 2 (seeds 0-19; successes out of 20 beside each): lm reaches 1e-24
-#: everywhere but depth 6, width 24 (0/20: it stops at its rounding floor, 3.5e-24..1.2e-23);
+#: everywhere but depth 6, width 24 (0/20: it stops, no progress, at 3.5e-24..1.2e-23);
 #: gauss-newton[step=0.5] on every seed only at width 24, depths 3 and 4 (elsewhere 18, 12, 12, 10);
 #: so does the plain step 1 (5-6 iterations there; elsewhere 13, 8, 1 at width 6 and 3 at depth 6)
 SECOND_ORDER = {("lm", 6, 24): False, ("gauss-newton[step=0.5]", 3, 24): True,

@@ -90,8 +90,8 @@ def test_lm_reaches_machine_precision_at_depth_three():
 
 
 def test_second_order_negative_controls():
-    """Plain Gauss-Newton (step 1) stalls at depth 4 (seed 0: 2.2e-3); lm stops on its rounding
-    floor above 1e-24 at depth 6, width 24 (measured 3.5e-24..1.2e-23)."""
+    """Plain Gauss-Newton (step 1) stalls at depth 4 (seed 0: 2.2e-3); lm stops (no progress)
+    above 1e-24 at depth 6, width 24 (measured 3.5e-24..1.2e-23)."""
     stalled = {0: run(post_problem(0, depth=4, wdim=6), "gauss-newton[step=1]", 300, target=ad.DEPTH_TARGET)}
     claim = ad.check_second_order_at_depth(stalled, "gauss-newton[step=1]", 4, 6)
     assert not claim.holds and claim.numbers["successes"] == 0
