@@ -10,15 +10,17 @@ from linnet.benchmarking import record
 from linnet.verdicts import report
 
 
+@pytest.mark.parametrize("ydim", [deep_margin.MARGIN_D, 2 * deep_margin.MARGIN_D])
 @pytest.mark.parametrize("depth", deep_margin.MARGIN_DEPTHS)
-def test_deficiency_margin(benchmark, depth):
-    """The loss contracts at least at eta c^(2(N-1)/N) per step, at lr 0.05 and at the theorem's step;
-    the flipped start without a margin (control) does not."""
+def test_deficiency_margin(benchmark, depth, ydim):
+    """The loss contracts at least at eta c^(2(N-1)/N) per step, at lr 0.05 and at the theorem's step,
+    for Phi 4 x 4 and 8 x 4; the flipped start without a margin (control) does not."""
     benchmark.group = "deep literature claims"
 
     def measure():
-        return (deep_margin.measure_margin(range(20), depth), deep_margin.measure_margin(range(20), depth, lr=None),
-                deep_margin.measure_margin(range(20), depth, flip=True))
+        return (deep_margin.measure_margin(range(20), depth, ydim=ydim),
+                deep_margin.measure_margin(range(20), depth, lr=None, ydim=ydim),
+                deep_margin.measure_margin(range(20), depth, flip=True, ydim=ydim))
 
     practical, theorem, control = benchmark.pedantic(measure, rounds=1, iterations=1)
     claim = deep_margin.check_margin({**practical, "min": min(practical["min"], theorem["min"]),

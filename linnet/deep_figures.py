@@ -94,11 +94,12 @@ def margin_figure(path: Path, seeds=range(20), depth: int = 3) -> Path:
         problems = [deep_margin.margin_problem(s, depth, flip) for s in seeds]
         run = run_first_order(problems, f"gd[lr={lr!r}]", 300, history=True)
         rel = run.losses / run.y_norm2
+        if not flip:
+            start = np.max(rel[0])  # the bound from the margin starts' largest loss
         ax.semilogy(rel, color=color, lw=0.6, alpha=0.6)
         ax.plot([], color=color, label="no margin: one mode flipped" if flip else "margin c = sigma_min / 2")
     c = deep_margin.MARGIN_FRACTION * np.linalg.svd(problems[0].A, compute_uv=False)[-1]
     t = np.arange(301)
-    start = run.initial_loss.max() / run.y_norm2[0]
     ax.semilogy(t, start * np.exp(-deep_margin.bound_rate(lr, c, depth) * t), "k--", lw=1,
                 label="bound exp(-eta c^(2(N-1)/N) t)")
     ax.set_ylim(1e-30, 10)

@@ -1,10 +1,12 @@
 """Width matters: past a width, GD's steps stop depending on it (claim 5 of issue 12).
 
-Du & Hu 2019, "Width provably matters in optimization for deep linear neural networks" (ICML 2019):
-for an L-layer net x -> alpha W_L ... W_1 x with every entry of every W_k drawn N(0, 1) and the
-scaling alpha = 1 / sqrt(m^(L-1) d_y) (m the hidden width), GD on 1/2 ||f(X) - Y||_F^2 converges at
-a linear rate once m is at least of order L r kappa^3 d_y (r, kappa: rank and condition number of
-X X^T; up to logarithms and constants), in O(kappa log(1/eps)) iterations, independent of the width.
+Du & Hu 2019, "Width provably matters in optimization for deep linear neural networks" (ICML 2019),
+as we read it (the width threshold and the iteration count are those of its abstract; the scaling
+alpha is our reading of their setup): for an L-layer net x -> alpha W_L ... W_1 x with every entry
+of every W_k drawn N(0, 1) and alpha = 1 / sqrt(m^(L-1) d_y) (m the hidden width), GD on
+1/2 ||f(X) - Y||_F^2 converges at a linear rate once m is at least of order L r kappa^3 d_y (r,
+kappa: rank and condition number of X X^T; up to logarithms and constants), in O(kappa log(1/eps))
+iterations, independent of the width.
 
 The scaling alpha is folded into the target, so the run is linnet's plain product: 1/2 ||alpha P - A||^2
 = alpha^2 / 2 ||P - A / alpha||^2 with P = W1 ... WL from linnet's ``gaussian`` start (N(0, 1), the

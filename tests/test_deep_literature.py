@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from linnet import deep_margin, deep_narrow, deep_width
+from linnet.errors import LinnetError
 from linnet.inits import balanced_factors
 from linnet.losses import product
 
@@ -17,6 +18,9 @@ def test_margin_start_is_balanced_with_the_stated_margin():
     assert deep_margin.deficiency_margin(p) == pytest.approx(c, rel=1e-12)
     for W, V in zip(p.weights[:-1], p.weights[1:]):
         np.testing.assert_allclose(W.T @ W, V @ V.T, atol=1e-12)
+    tall = deep_margin.margin_problem(0, depth=3, ydim=8)
+    assert [w.shape for w in tall.weights] == [(8, 4), (4, 4), (4, 4)]
+    assert deep_margin.deficiency_margin(tall) == pytest.approx(c, rel=1e-12)
     flipped = deep_margin.margin_problem(0, depth=3, flip=True)
     assert deep_margin.deficiency_margin(flipped) < 0  # distance 2 sigma_min: no margin
     np.testing.assert_allclose(np.linalg.svd(product(flipped.weights), compute_uv=False),
@@ -80,6 +84,11 @@ def test_du_hu_problem_folds_the_scaling_into_the_target():
     assert alpha == pytest.approx(1 / np.sqrt(8**2 * 4))
     np.testing.assert_allclose(np.linalg.svd(p.A * alpha, compute_uv=False), np.logspace(0, -np.log10(2), 4))
     assert deep_width.limit_steps(1.0, 1e-8) == 14  # 0.25^14 = 3.7e-9 <= 1e-8 < 0.25^13
+
+
+def test_width_below_the_rank_is_one_error_line():
+    with pytest.raises(LinnetError, match="rank"):
+        deep_width.measure_width(range(1), widths=(2, 4))
 
 
 def test_width_check_on_hand_made_medians_and_a_grid_that_stops_early():
