@@ -53,6 +53,19 @@ def test_exponential_time_in_depth(benchmark):
     assert claim.holds and not control_holds, (narrow["medians"], wide["medians"])
 
 
+@pytest.mark.expensive
+def test_exponential_time_in_depth_to_12(benchmark):
+    """The same to depth 12 with a budget of 50000 steps (about 16 s)."""
+    benchmark.group = "deep literature claims"
+    narrow = benchmark.pedantic(deep_narrow.measure_depth_growth, args=(range(20), deep_narrow.NARROW_DEPTHS_LONG),
+                                kwargs={"budget": deep_narrow.NARROW_BUDGET_LONG}, rounds=1, iterations=1)
+    claim = deep_narrow.check_depth_growth(narrow)
+    medians = {f"median_depth{d}": figure(m, EXACT) for d, m in zip(narrow["depths"], narrow["medians"])}
+    record(benchmark, rate=figure(narrow["rate"], LOSS), reached=figure(sum(narrow["reached"]), EXACT), **medians)
+    report(benchmark, claim)
+    assert claim.holds, narrow["medians"]
+
+
 @pytest.mark.parametrize("depth", [3, 4])
 def test_width_matters(benchmark, depth):
     """Du & Hu's scaled N(0, 1) start: medians of the widest three widths within 2x, the narrowest

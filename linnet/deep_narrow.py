@@ -34,6 +34,11 @@ NARROW_TARGET = 1e-4
 #: the target per depth, 1 diverges at each depth 7-10. The wide control (width 8, fan-in start):
 #: rate -0.124, medians 5.5-29.5 steps
 NARROW_MIN_RATE = 0.1
+#: the longer sweep (benchmark marked expensive): depths 2-12, budget 50000. Measured: medians 2850.5
+#: (depth 11) and 5731.5 (12), rate 0.413, residual 1.61 against 2.57 (exponent 2.13); 15-20 of 20
+#: reach the target per depth. Depths 13, 14 (budget 100000): 7736 and 10069
+NARROW_DEPTHS_LONG = tuple(range(2, 13))
+NARROW_BUDGET_LONG = 50_000
 
 
 def scalar_problem(seed: int, depth: int, width: int = 1, init: str = "gaussian"):
