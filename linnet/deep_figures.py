@@ -1,4 +1,6 @@
-"""Figures of the deep-linear-network claims (:mod:`linnet.deep_claims`), 150 dpi PNGs.
+"""Figures of the deep-linear-network claims, 150 dpi PNGs: claims 2, 6 and 7 (:mod:`linnet.deep_claims`)
+here, claims 3-5 in :mod:`linnet.deep_literature_figures`, the post's claims at depth in
+:mod:`linnet.deep_post_figures`.
 
 ``python -m linnet.deep_figures DIR`` writes them all into DIR (docs/figures/deep in the repository).
 """
@@ -12,18 +14,10 @@ import numpy as np
 
 from linnet import deep_claims as dc
 from linnet.claims import at_depth as ad
-from linnet.files import write_atomic
+from linnet.deep_literature_figures import depth_growth_figure, margin_figure, width_figure
+from linnet.deep_post_figures import post_claims_figure
+from linnet.files import save_png
 from linnet.run import run
-
-DPI = 150
-
-
-def _save(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=DPI, bbox_inches="tight"), force=True)
-    plt.close(fig)
-    return Path(path)
 
 
 def preconditioner_figure(path: Path, seed: int = 0) -> Path:
@@ -41,7 +35,7 @@ def preconditioner_figure(path: Path, seed: int = 0) -> Path:
     ax.set_ylabel("||P(step) - (P - lr F)||_F")
     ax.set_title("Arora, Cohen & Hazan 2018, Thm 1")
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def identity_figure(path: Path, seeds=range(5)) -> Path:
@@ -61,7 +55,7 @@ def identity_figure(path: Path, seeds=range(5)) -> Path:
     ax.set_ylabel("relative loss")
     ax.set_title("Bartlett, Helmbold & Long 2018: identity start, depth 3")
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def modes_figure(path: Path, seed: int = 0) -> Path:
@@ -78,60 +72,20 @@ def modes_figure(path: Path, seed: int = 0) -> Path:
         ax.set_title(f"depth {depth}")
         ax.legend(fontsize=7)
     fig.suptitle("Saxe, McClelland & Ganguli 2014: one mode at a time")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
-#: where a diverged run is drawn (above every finite relative loss measured, 3.5e7 at most)
-DIVERGED_AT = 1e10
-
-
-def post_claims_figure(path: Path, seeds=ad.SEEDS) -> Path:
-    """Final relative loss of the post's methods against depth (2 = the post), widths rank and 4 x rank.
-
-    Panels: gd and adam at the post's 4 rates each after 3000 steps (claim 1; diverged runs drawn
-    at DIVERGED_AT), lm and gauss-newton[step=0.5] after DEPTH_BUDGETS[depth] iterations (claim 2).
-    """
-    import matplotlib.pyplot as plt
-
-    panels = {"gd, post's 4 rates": [], "adam, post's 4 rates": []}
-    panels.update({spec: [] for spec in ad.DEPTH_SECOND_ORDER})
-    depths = (2, *ad.DEPTHS)
-    for x, depth in enumerate(depths):
-        for j, width in enumerate(ad.WIDTHS):
-            for spec, by_seed in ad.first_order_runs(depth, width, seeds).items():
-                panel = "gd, post's 4 rates" if spec.startswith("gd") else "adam, post's 4 rates"
-                panels[panel] += [(x, j, DIVERGED_AT if r.diverged else r.relative_loss) for r in by_seed.values()]
-            for spec in ad.DEPTH_SECOND_ORDER:
-                panels[spec] += [(x, j, r.relative_loss) for r in ad.second_order_at_depth(depth, width, spec,
-                                                                                           seeds).values()]
-    fig, axes = plt.subplots(1, 4, figsize=(14, 3.8), sharey=True)
-    jitter = np.random.RandomState(0)
-    for ax, (title, points) in zip(axes, panels.items()):
-        for j, width in enumerate(ad.WIDTHS):
-            xs = [x + 0.2 * (j - 0.5) + 0.05 * jitter.randn() for x, jj, _ in points if jj == j]
-            ys = [max(y, 1e-33) for _, jj, y in points if jj == j]
-            ax.semilogy(xs, ys, "o", ms=2.5, alpha=0.6, color=f"C{j}",
-                        label=f"width {width} ({ad.WIDTH_FACTORS[j]}x rank)")
-        level = 1e-6 if "post" in title else ad.DEPTH_TARGET
-        ax.axhline(level, color="0.4", ls=":", lw=0.8)
-        ax.axhline(DIVERGED_AT, color="C3", ls="-", lw=0.4)
-        ax.set_xticks(range(len(depths)), [str(d) for d in depths])
-        ax.set_xlabel("depth")
-        ax.set_title(title, fontsize=9)
-    axes[0].set_ylabel(f"final relative loss (diverged: {DIVERGED_AT:g})")
-    axes[0].legend(fontsize=7, loc="lower left")
-    fig.suptitle(f"The post's claims at depth: seeds {min(seeds)}-{max(seeds)}, Gaussian start "
-                 "(dotted: 1e-6 for claim 1, 1e-24 for claim 2)", fontsize=10)
-    return _save(fig, path)
-
-
-def write_all(directory, post_seeds=ad.SEEDS) -> list[Path]:
-    """Every deep-claim figure into ``directory`` (``post_seeds``: the seeds of the post-claims figure)."""
+def write_all(directory, seeds=range(20), post_seeds=ad.SEEDS) -> list[Path]:
+    """Every deep-claim figure into ``directory``; ``seeds`` for the margin, depth and width figures,
+    ``post_seeds`` for the post-claims figure."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     return [preconditioner_figure(directory / "preconditioner.png"),
             identity_figure(directory / "identity_init.png"),
             modes_figure(directory / "modes.png"),
+            margin_figure(directory / "deficiency_margin.png", seeds),
+            depth_growth_figure(directory / "depth_growth.png", seeds),
+            width_figure(directory / "width.png", seeds),
             post_claims_figure(directory / "post_claims_at_depth.png", post_seeds)]
 
 

@@ -86,6 +86,15 @@ def save_figure(fig, path: Path | str, *, force: bool = False, **savefig_kwargs)
     return write_atomic(path, lambda f: fig.savefig(f, format=fmt, **savefig_kwargs), force=force)
 
 
+def save_png(fig, path: Path | str, *, dpi: int = 150) -> Path:
+    """Save a pyplot figure as a PNG atomically (replacing the file) and close it."""
+    import matplotlib.pyplot as plt
+
+    save_figure(fig, path, force=True, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return Path(path)
+
+
 def make_folder(path: Path | str) -> Path:
     """Create the output folder (and parents); LinnetError if a file is in the way."""
     path = Path(path)

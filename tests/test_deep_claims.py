@@ -49,7 +49,8 @@ def test_modes_negative_control_depth_three_ratios():
 def test_figures_are_written(tmp_path):
     from linnet import deep_figures
 
-    paths = deep_figures.write_all(tmp_path, post_seeds=range(1))
+    paths = deep_figures.write_all(tmp_path, seeds=range(2), post_seeds=range(1))
     assert [p.name for p in paths] == ["preconditioner.png", "identity_init.png", "modes.png",
+                                       "deficiency_margin.png", "depth_growth.png", "width.png",
                                        "post_claims_at_depth.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
