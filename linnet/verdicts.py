@@ -21,7 +21,8 @@ How a claim's verdict is decided (nothing to add to a benchmark that asserts its
 * the deciding numbers are read from the benchmarks' ``extra_info["figures"]``
   (:func:`linnet.benchmarking.record`), the same figures the regression gate compares.
 
-Claims that a benchmark reports but :data:`CLAIMS` does not list get a line under their key.
+The deep-network claims (:data:`linnet.verdict_lines.DEEP_CLAIMS`, labelled D1-D7) follow; a
+claim that a benchmark reports but no line lists gets a line under its key.
 The verdicts are also saved in the benchmark JSON (``--benchmark-json``, ``--benchmark-autosave``)
 under ``"linnet_verdicts"``, where ``linnet compare`` shows how they differ across runs.
 
@@ -32,14 +33,11 @@ The plugin also makes pytest-benchmark's tables narrower by default (columns med
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 
-from linnet.claims.post_checks import SAMPLES_FACTOR
 from linnet.reports.runs import JSON_KEY
-from linnet.reports.text import g
+from linnet.verdict_lines import CLAIMS, DEEP_CLAIMS, ClaimLine
 
 WIDTH = 80
 #: pytest-benchmark columns shown unless --benchmark-columns is given
@@ -50,118 +48,6 @@ HOLDS, DOES_NOT_HOLD, NOT_RUN = "holds", "does not hold", "not run"
 def report(benchmark, claim) -> None:
     """Store a checked :class:`linnet.claims.Claim` with the benchmark; its ``holds`` is the verdict."""
     benchmark.extra_info["claim"] = claim.to_dict()
-
-
-# -- the deciding numbers, from the benchmarks' figures ---------------------------------------------
-
-def _values(figures: list[dict], match: Callable[[str], bool]) -> list[float]:
-    return [v for f in figures for k, v in f.items()
-            if match(k) and isinstance(v, (int, float)) and not isinstance(v, bool)]
-
-
-def _range(values, what: str, unit: str = "") -> str:
-    if not values:
-        return ""
-    lo, hi = min(values), max(values)
-    return f"{what} {g(lo)}{unit}" if lo == hi else f"{what} {g(lo)} to {g(hi)}{unit}"
-
-
-def _plateau(figs):
-    rel = _values(figs, lambda k: k == "relative_loss")
-    div = sum(1 for f in figs if f.get("diverged") is True)
-    return f"min rel. loss {g(min(rel))} ({len(rel)} runs); {div} diverged" if rel else ""
-
-
-def _gauss_newton(figs):
-    steps = _values(figs, lambda k: k.replace("-", "_") == "steps_to_1e_28")
-    rel = _values(figs, lambda k: k == "relative_loss")
-    parts = [_range(steps, "rel. 1e-28 at step"), f"final rel. loss >= {g(min(rel))}" if rel else ""]
-    return "; ".join(p for p in parts if p)
-
-
-def _samples(figs):
-    spreads = []
-    for f in figs:
-        rel = [v for k, v in f.items() if k.startswith("relative_loss_n") and k != "relative_loss_n100"
-               and isinstance(v, float)]
-        if rel:
-            spreads.append(max(rel) / min(rel))
-    if not spreads:
-        return ""
-    return f"max/min rel. loss <= {g(max(spreads))}x ({len(spreads)} runs; limit {g(SAMPLES_FACTOR)}x)"
-
-
-def _kappa(figs):
-    kappas = _values(figs, lambda k: k.startswith("kappa_seed"))
-    return _range(kappas, "kappa(A)") + f" over {len(kappas)} seeds" if kappas else ""
-
-
-def _slow(figs):
-    steps = _values(figs, lambda k: k.startswith("steps_to_1e-12"))
-    return _range(steps, "steps to rel. 1e-12") + f" ({len(steps)} seeds)" if steps else ""
-
-
-def _balanced(figs):
-    factors = [f["post_relative_loss"] / f["balanced_relative_loss"] for f in figs
-               if f.get("post_relative_loss") and f.get("balanced_relative_loss")]
-    factors += _values(figs, lambda k: k == "min_factor")
-    drift = _values(figs, lambda k: k in ("imbalance_drift", "max_imbalance_drift"))
-    parts = [f"loss ratio >= {g(min(factors))}x" if factors else "",
-             f"imbalance drift <= {max(drift):.0%}" if drift else ""]
-    return "; ".join(p for p in parts if p)
-
-
-def _lm_floor(figs):
-    floor = _values(figs, lambda k: k == "post_metric_floor")
-    sane = _values(figs, lambda k: k == "sane_relative_loss")
-    parts = [f"post's floor {g(min(floor))}" if floor else "", f"sane solve {g(max(sane))}" if sane else ""]
-    return "; ".join(p for p in parts if p)
-
-
-def _second_order(figs):
-    counts = {k[: -len(" successes")]: v for f in figs for k, v in f.items() if k.endswith(" successes")}
-    if not counts:
-        return ""
-    worst = min(counts, key=counts.get)
-    return f"{sum(v == 20 for v in counts.values())}/{len(counts)} methods 20/20; {worst} {counts[worst]}/20"
-
-
-def _float32(figs):
-    floors = _values(figs, lambda k: k.endswith("float32_floor") and not k.startswith(("gd[", "adam[")))
-    return _range(floors, "second-order float32 floors") if floors else ""
-
-
-@dataclass(frozen=True)
-class ClaimLine:
-    """One row of the README's claims table and the benchmarks that check it."""
-
-    number: int
-    key: str  #: the key of the :class:`linnet.claims.Claim` its check returns
-    name: str  #: what linnet checks, short enough for the 80-column line
-    tests: tuple  #: benchmark function names
-    numbers: Callable[[list], str]  #: deciding numbers from the benchmarks' figures
-
-
-CLAIMS = (
-    ClaimLine(1, "plateau", "GD and Adam above 1e-6 after 3000 steps",
-              ("test_plateau", "test_plateau_on_conditioned_family"), _plateau),
-    ClaimLine(2, "gauss-newton", "Gauss-Newton reaches machine precision",
-              ("test_gauss_newton_reaches_machine_precision", "test_claims_hold_on_conditioned_family"),
-              _gauss_newton),
-    ClaimLine(3, "samples", "more samples don't help",
-              ("test_samples_dont_help", "test_samples_dont_help_on_conditioned_family",
-               "test_samples_dont_help_tensorflow"), _samples),
-    ClaimLine(4, "post-kappa", "post's A is not kappa 1e5 (below 100)", ("test_post_kappa",), _kappa),
-    ClaimLine(5, "slow-not-stuck", "GD is slow, not stuck",
-              ("test_slow_not_stuck_quick", "test_slow_not_stuck_all_seeds"), _slow),
-    ClaimLine(6, "balanced", "the plateau is the imbalance",
-              ("test_balanced_initialisation", "test_balanced_initialisation_all_seeds"), _balanced),
-    ClaimLine(7, "lm-floor", "the post's LM floor is its solver's",
-              ("test_post_lm_floor_is_an_artefact", "test_post_faithful_floor"), _lm_floor),
-    ClaimLine(8, "second-order", "second-order methods, 20 seeds",
-              ("test_second_order_compared",), _second_order),
-    ClaimLine(9, "float32", "float32 floors near its epsilon", ("test_float32_floors",), _float32),
-)
 
 
 # -- verdicts from the collected outcomes -----------------------------------------------------------
@@ -181,8 +67,11 @@ def decide(outcomes: dict) -> list[dict]:
     by_test: dict = {}
     for nodeid, o in outcomes.items():
         by_test.setdefault(function_name(nodeid), []).append(o)
-    lines = list(CLAIMS)
-    listed = {c.key for c in CLAIMS}
+    lines = list(CLAIMS) + list(DEEP_CLAIMS)
+    listed = {c.key for c in lines}
+    # a claim stored by a benchmark that a line names is that line's (e.g. one claim per size)
+    listed |= {(o.get("extra_info") or {}).get("claim", {}).get("key") for c in lines for t in c.tests
+               for o in by_test.get(t, [])}
     for o in outcomes.values():
         key = (o.get("extra_info") or {}).get("claim", {}).get("key")
         if key and key not in listed:
@@ -201,7 +90,8 @@ def decide(outcomes: dict) -> list[dict]:
             failed += not ok
         verdict = NOT_RUN if not ran else (HOLDS if not failed else DOES_NOT_HOLD)
         figures = [(o.get("extra_info") or {}).get("figures") or {} for o in ran]
-        out.append({"number": c.number, "key": c.key, "name": c.name, "verdict": verdict,
+        out.append({"number": c.number, "label": c.label or str(c.number or "-"), "key": c.key, "name": c.name,
+                    "verdict": verdict,
                     "numbers": c.numbers(figures) if ran else "", "ran": len(ran), "failed": failed})
     return out
 
@@ -213,7 +103,7 @@ def format_verdicts(verdicts: list[dict], width: int = WIDTH) -> list[str]:
     indent = 3 + 2 + verdict_w + 2
     lines = []
     for v in verdicts:
-        head = f"{v['number'] or '-':>3}  {v['verdict']:<{verdict_w}}  {v['name']}"
+        head = f"{v['label']:>3}  {v['verdict']:<{verdict_w}}  {v['name']}"
         numbers = (v["numbers"] + (f" [{v['failed']} of {v['ran']} failed]" if v["failed"] else "")).strip()
         if numbers and len(head) + 2 + len(numbers) <= width:
             lines.append(f"{head}  {numbers}")

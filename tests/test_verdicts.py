@@ -88,3 +88,26 @@ def test_plugin_prints_the_verdict_and_saves_it(tmp_path):
     saved = _by_key(json.loads(out.read_text())["linnet_verdicts"])
     assert saved["post-kappa"]["verdict"] == HOLDS and saved["float32"]["verdict"] == DOES_NOT_HOLD
     assert "Max (" not in text and "Median" in text  # narrower default table columns
+
+
+def test_deep_claims_have_labelled_lines_and_take_their_benchmarks_claims():
+    v = _by_key(decide({
+        "b.py::test_plateau_at_depth[3-6]": {"outcome": "passed", "extra_info": {
+            "claim": {"key": "plateau-at-depth-1x-rank", "holds": True},
+            "figures": {"below": 0, "gd[lr=1e-06] relative_loss_min": 0.0144}}},
+        # a size where the post's claim is measured not to hold: the benchmark passes, the line says so
+        "b.py::test_plateau_at_depth[3-24]": {"outcome": "passed", "extra_info": {
+            "claim": {"key": "plateau-at-depth-4x-rank", "holds": False},
+            "figures": {"below": 38, "adam[lr=0.01] relative_loss_min": 8e-29}}},
+        "b.py::test_width_matters[4]": {"outcome": "passed", "extra_info": {
+            "claim": {"key": "width-matters", "holds": True},
+            "figures": {"plateau_spread": 1.59, "narrow_over_wide": 11.8}}},
+    }))
+    assert "plateau-at-depth-1x-rank" not in v and "plateau-at-depth-4x-rank" not in v
+    line = v["plateau-at-depth"]
+    assert line["label"] == "D1" and line["verdict"] == DOES_NOT_HOLD and (line["ran"], line["failed"]) == (2, 1)
+    assert line["numbers"] == "lowest finite rel. loss 8e-29; 38 runs below 1e-6"
+    assert v["width-matters"]["verdict"] == HOLDS and v["width-matters"]["label"] == "D5"
+    assert v["width-matters"]["numbers"] == "widest spread <= 1.59x; narrow / wide >= 11.8x"
+    assert v["deficiency-margin"]["verdict"] == NOT_RUN
+    assert all(len(line) <= 80 for line in format_verdicts(list(v.values())))

@@ -88,7 +88,7 @@ def render_html(rep: compare_text.Report) -> str:
     if rep.verdicts:
         ids = [r.id for r in rep.runs if r.verdicts]
         out.append(_table(["claim", *ids], [
-            [_e(f"{v['number'] or '-'} {v['name']}")]
+            [_e(f"{v['label']} {v['name']}")]
             + [f"<span class='{'changed' if v['changed'] else ''}'>{_e(v['verdicts'].get(i, '-'))}</span>"
                f"<br><small>{_e(v['numbers'].get(i, ''))}</small>" for i in ids] for v in rep.verdicts]))
     else:

@@ -86,7 +86,7 @@ def render_text(rep: Report) -> str:
         out.append(("claims verdicts:" + "".join(f"  {i:<13}" for i in ids)).rstrip())
         for v in rep.verdicts:
             cells = "".join(f"  {v['verdicts'].get(i, '-'):<13}" for i in ids)
-            out.append(f"{v['number'] or '-':>3} {v['key']:<14}{cells}{'  changed' if v['changed'] else ''}"
+            out.append(f"{v['label']:>3} {v['key']:<14}{cells}{'  changed' if v['changed'] else ''}"
                        .rstrip())
         out.append("")
     if not rep.groups:
@@ -136,7 +136,7 @@ def render_markdown(rep: Report) -> str:
         out += ["### Claims verdicts", "", "| claim | " + " | ".join(ids) + " |", "|---|" + "---|" * len(ids)]
         for v in rep.verdicts:
             cells = [v["verdicts"].get(i, "-") for i in ids]
-            out.append(f"| {v['number'] or '-'} {_md(v['name'])} | " + " | ".join(
+            out.append(f"| {v['label']} {_md(v['name'])} | " + " | ".join(
                 f"**{c}**" if v["changed"] else c for c in cells) + " |")
         out.append("")
     if not rep.groups:

@@ -162,13 +162,14 @@ def compare(runs: list, reference: list, keywords=()) -> list[Group]:
 
 
 def verdict_table(runs: list) -> list[dict]:
-    """[{"number", "key", "name", "verdicts": {run id: verdict}, "numbers": {run id: text},
+    """[{"number", "label", "key", "name", "verdicts": {run id: verdict}, "numbers": {run id: text},
     "changed": bool}] over the runs that saved claims verdicts (linnet.verdicts), for each claim
     that ran in at least one of them."""
     table: dict = {}
     for run in runs:
         for v in run.verdicts:
             row = table.setdefault(v["key"], {"number": v.get("number") or 0, "key": v["key"],
+                                              "label": v.get("label") or str(v.get("number") or "-"),
                                               "name": v.get("name", v["key"]), "verdicts": {}, "numbers": {}})
             row["verdicts"][run.id] = str(v.get("verdict", "?"))
             row["numbers"][run.id] = str(v.get("numbers", ""))
