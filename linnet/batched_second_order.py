@@ -21,8 +21,9 @@ call the same stack-aware functions with unstacked arrays, so there is one defin
 tests/test_batched_second_order.py checks the identity per operation (stacks of 1, 7 and 64
 members) and per run (hypothesis over random grids).
 
-Scope: ``gauss-newton[jacobian=structured]`` at depth 2 (the SVD route; other depths run one by
-one) and ``lm`` with the direct row-space solve (``solver=cg``, and ``auto`` beyond
+Scope: ``gauss-newton[jacobian=structured]`` at every depth (at depth 2 the stacked Kronecker SVD;
+at other depths the stacked row Gram with one scipy eigh per member, in a loop, as the single step
+calls it) and ``lm`` with the direct row-space solve (``solver=cg``, and ``auto`` beyond
 :data:`linnet.gauss_newton.ROW_SPACE_MAX` rows, run one by one). Members whose configuration is
 outside that raise LinnetError here, and the sweep engine runs them one by one.
 """
@@ -70,8 +71,8 @@ def _norms(arrays) -> np.ndarray:
 
 
 def gauss_newton_update(opt: GaussNewton, C, weights, R):
-    """One Gauss-Newton update of every member: weights + step * (the min-norm step of spectral_step)."""
-    return add(weights, gn.spectral_step(gn.spectrum(C, weights, R), rcond=opt.rcond), opt.step)
+    """One Gauss-Newton update of every member: weights + step * (the min-norm step, gn.min_norm_step)."""
+    return add(weights, gn.min_norm_step(C, weights, R, opt.rcond), opt.step)
 
 
 def lm_update(opt: LevenbergMarquardt, A, S, C, weights, loss, R, mu, nu):
@@ -123,8 +124,6 @@ def lm_update(opt: LevenbergMarquardt, A, S, C, weights, loss, R, mu, nu):
 def _check(problems, optimizer):
     if not isinstance(optimizer, (GaussNewton, LevenbergMarquardt)) or not optimizer.batchable:
         raise LinnetError(f"{optimizer.spec} has no batched second-order loop; it runs one by one")
-    if isinstance(optimizer, GaussNewton) and len(problems[0].weights) != 2:
-        raise LinnetError(f"{optimizer.spec}: the batched Gauss-Newton step is two-layer; other depths run one by one")
     if len({p.S_factor.shape for p in problems}) != 1:
         raise LinnetError("a batched second-order run needs S factors of one shape (equal rank of S)")
     states = [optimizer.init(p, p.weights) for p in problems]  # the single run's checks and initial state

@@ -46,9 +46,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import scipy.linalg
 
-from linnet.cutoff import RCONDS, check_rcond, numpy_rcond, rcond_ratio  # noqa: F401  (re-exported)
+from linnet.cutoff import RCONDS, check_rcond, numpy_rcond, pinv_apply, rcond_ratio  # noqa: F401  (re-exported)
 from linnet.errors import LinnetError
 from linnet.jacobian import dense_jacobian, jvp, row_factors, vjp
 
@@ -166,14 +165,12 @@ def row_space_step(C: np.ndarray, weights, R: np.ndarray, rcond: str = "default"
     The pseudoinverse of J J^T (:func:`row_gram`, (ydim k)^2, independent of nsamples) keeps the
     eigenvalues e > ratio * e_max with ratio = :func:`rcond_ratio` of (J J^T's shape): a cutoff on
     J's singular values at sqrt(ratio) s_max, since the Gram's eigenvalues are only accurate to about
-    eps e_max. Returns the layers' deltas.
+    eps e_max. Returns the layers' deltas. Stacks: one eigh per member, in a loop.
     """
-    gram = row_gram(C, weights)
-    r = residual_vector(C, R)
-    e, V = scipy.linalg.eigh(gram, driver="evr")  # numpy's syevd was 30x slower at 60 x 60 on 2 cores
-    keep = e > rcond_ratio(rcond, gram.shape, gram.dtype) * max(float(e[-1]), 0.0)
-    z = V[:, keep] @ ((V[:, keep].T @ r) / e[keep])
-    return tuple(-G for G in vjp(weights, _unvec(z, weights[0].shape[0]), C))
+    gram, r = row_gram(C, weights), residual_vector(C, R)
+    z = np.stack([pinv_apply(g, v, rcond) for g, v in zip(gram.reshape(-1, *gram.shape[-2:]),
+                                                             r.reshape(-1, r.shape[-1]))]).reshape(r.shape)
+    return tuple(-G for G in vjp(weights, _unvec(z, weights[0].shape[-2]), C))
 
 
 #: blocks whose Gram eigenvalues span more than 1 / GRAM_RATIO are decomposed by SVD instead
@@ -263,14 +260,16 @@ def spectral_step(sp: Spectrum, mu: float = 0.0, rcond: str = "default"):
 
 
 def structured_step(problem, weights, R: np.ndarray, rcond: str = "default"):
-    """The minimum-norm Gauss-Newton step from S (cost free of nsamples), one delta per layer.
+    """The minimum-norm Gauss-Newton step from S (cost free of nsamples), one delta per layer."""
+    return min_norm_step(problem.S_factor, weights, R, rcond)
 
-    Two layers: through J's SVD (:func:`spectrum`), accurate to eps * s_max; any other depth:
-    :func:`row_space_step`.
-    """
+
+def min_norm_step(C: np.ndarray, weights, R: np.ndarray, rcond: str = "default"):
+    """:func:`structured_step` from S's factor C; stacks too. Two layers: through J's SVD
+    (:func:`spectrum`), accurate to eps * s_max; any other depth: :func:`row_space_step`."""
     if len(weights) == 2:
-        return spectral_step(spectrum(problem.S_factor, weights, R), rcond=rcond)
-    return row_space_step(problem.S_factor, weights, R, rcond)
+        return spectral_step(spectrum(C, weights, R), rcond=rcond)
+    return row_space_step(C, weights, R, rcond)
 
 
 def sample_step(problem, weights, R: np.ndarray | None = None, rcond: str = "default"):

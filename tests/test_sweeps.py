@@ -167,13 +167,11 @@ def second_order_members(draw):
 @settings(max_examples=40, derandomize=True, deadline=None)
 @given(second_order_members())
 def test_batched_second_order_rows_equal_single_runs(members):
-    """Batched Gauss-Newton (two layers) and lm (any depth) rows agree with linnet.run: status,
-    steps, divergence step, steps to every recorded target and the final loss to 1e-12 relative
-    (they are bit for bit equal: tests/test_batched_second_order.py). Gauss-Newton at depth 3 has no
-    batched loop: its members run one by one."""
+    """Batched Gauss-Newton and lm rows agree with linnet.run: status, steps, divergence step, steps
+    to every recorded target and the final loss to 1e-12 relative (they are bit for bit equal:
+    tests/test_batched_second_order.py)."""
     rows, _ = run_members(members)
-    gn_deep = members[0]["depth"] == 3 and members[0]["optimizer"].startswith("gauss-newton")
-    assert all(r["batched"] != gn_deep for r in rows)
+    assert all(r["batched"] for r in rows)
     for member, row in zip(members, rows):
         problem = linnet.post_problem(member["seed"], xdim=member["xdim"], wdim=member["wdim"], ydim=member["ydim"],
                                       nsamples=member["nsamples"], depth=member["depth"])
