@@ -82,6 +82,19 @@ def _take(tree, keep):
     return tree
 
 
+def stack_problems(problems):
+    """(A, S, weights, y_norm2) of problems of one shape and dtype, stacked on a leading batch axis:
+    A (B, ydim, xdim), S (B, xdim, xdim), each layer (B, rows, cols), y_norm2 (B,)."""
+    if not problems:
+        raise LinnetError("a batched run needs at least one problem")
+    shapes = {(tuple(w.shape for w in p.weights), p.S.shape, str(p.dtype)) for p in problems}
+    if len(shapes) != 1:
+        raise LinnetError("a batched run needs problems of one shape and dtype")
+    weights = tuple(np.stack([p.weights[k] for p in problems]) for k in range(len(problems[0].weights)))
+    return (np.stack([p.A for p in problems]), np.stack([p.S for p in problems]), weights,
+            np.array([p.y_norm2 for p in problems]))
+
+
 def _with_lr(optimizer, lr):
     """A copy of the (frozen) optimizer whose ``lr`` is the per-member (B, 1, 1) array ``lr``."""
     if lr is None:
@@ -109,19 +122,11 @@ def run_first_order(problems, optimizer, steps: int, *, target: float | None = N
     """
     problems = list(problems)
     optimizer = as_optimizer(optimizer)
-    if not problems:
-        raise LinnetError("a batched run needs at least one problem")
-    if not optimizer.batchable:
-        raise LinnetError(f"{optimizer.spec} has no batched loop; it runs one by one")
-    shapes = {(tuple(w.shape for w in p.weights), p.S.shape, str(p.dtype)) for p in problems}
-    if len(shapes) != 1:
-        raise LinnetError("a batched run needs problems of one shape and dtype")
+    if not optimizer.batchable or not optimizer.first_order:
+        raise LinnetError(f"{optimizer.spec} has no batched first-order loop")
+    A, S, weights, y2 = stack_problems(problems)
     dtype = problems[0].dtype
     B = len(problems)
-    A = np.stack([p.A for p in problems])
-    S = np.stack([p.S for p in problems])
-    weights = tuple(np.stack([p.weights[k] for p in problems]) for k in range(len(problems[0].weights)))
-    y2 = np.array([p.y_norm2 for p in problems])
     lr = None if lrs is None else np.asarray(lrs, dtype=dtype).reshape(B, 1, 1)
     stop_at = np.full(B, -np.inf) if target is None else target * y2  # for the members in the arrays
     # the recorded targets, most lenient first: a member reaches them in this order (a loss at or

@@ -46,9 +46,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import scipy.linalg
 
-from linnet.cutoff import RCONDS, check_rcond, numpy_rcond, rcond_ratio  # noqa: F401  (re-exported)
+from linnet.cutoff import RCONDS, check_rcond, numpy_rcond, pinv_apply, rcond_ratio  # noqa: F401  (re-exported)
 from linnet.errors import LinnetError
 from linnet.jacobian import dense_jacobian, jvp, row_factors, vjp
 
@@ -94,8 +93,13 @@ def jacobian(C: np.ndarray, weights) -> np.ndarray:
 
 
 def residual_vector(C: np.ndarray, R: np.ndarray) -> np.ndarray:
-    """The compressed residual r_C = vec(R C), (ydim*k,)."""
-    return (R @ C).ravel(order="F")
+    """The compressed residual r_C = vec(R C), (ydim*k,); (B, ydim*k) for stacks (B, ...)."""
+    return (R @ C).swapaxes(-1, -2).reshape(*R.shape[:-2], -1)
+
+
+def _unvec(z: np.ndarray, ydim: int) -> np.ndarray:
+    """Z (ydim, k) from z = vec(Z) (column-major); stacks (B, ydim*k) -> (B, ydim, k)."""
+    return z.reshape(*z.shape[:-1], -1, ydim).swapaxes(-1, -2)
 
 
 def sample_jacobian(X: np.ndarray, weights) -> np.ndarray:
@@ -128,17 +132,18 @@ def row_gram(C: np.ndarray, weights) -> np.ndarray:
     J J^T = sum_k R_k kron L_k (:func:`linnet.jacobian.row_factors`; at depth 2
     (B^T B) kron I + (C^T C) kron (W1 W1^T), B = W2 C): it maps vec(Z), Z (ydim, k), to
     vec(sum_k L_k Z R_k). Entry ((a, i), (b, j)) of the column-major layout is sum_k R_k[a, b] L_k[i, j].
+    Stacks (layers (B, ...), C (B, xdim, k)) give (B, ydim k, ydim k), each as its member alone.
     """
-    ydim, k = weights[0].shape[0], C.shape[1]
-    gram = np.zeros((k, ydim, k, ydim), dtype=weights[0].dtype)
+    lead, ydim, k = weights[0].shape[:-2], weights[0].shape[-2], C.shape[-1]
+    gram = np.zeros((*lead, k, ydim, k, ydim), dtype=weights[0].dtype)
     diagonal = np.arange(ydim)
     for L, R in row_factors(weights, C):
         R = np.eye(k, dtype=gram.dtype) if R is None else R
-        if L is None:  # the identity factor: i == j only
-            gram[:, diagonal, :, diagonal] += R
+        if L is None:  # the identity factor: i == j only (the indexed view is (ydim, *lead, k, k))
+            gram[..., diagonal, :, diagonal] += R
         else:
-            gram += R[:, None, :, None] * L[None, :, None, :]
-    return gram.reshape(k * ydim, k * ydim)
+            gram += R[..., :, None, :, None] * L[..., None, :, None, :]
+    return gram.reshape(*lead, k * ydim, k * ydim)
 
 
 def damped_step(C: np.ndarray, weights, r: np.ndarray, gram: np.ndarray, mu: float):
@@ -147,11 +152,11 @@ def damped_step(C: np.ndarray, weights, r: np.ndarray, gram: np.ndarray, mu: flo
     By the push-through identity d = -J^T z with (J J^T + mu I) z = r, where ``gram`` = J J^T
     (:func:`row_gram`) and r = vec(R C) (:func:`residual_vector`); J^T vec(Z) is
     :func:`linnet.jacobian.vjp` with Z = unvec(z) (ydim, k). Returns (deltas, z), deltas in the
-    layers' shapes; ||J d + r|| = mu ||z||.
+    layers' shapes; ||J d + r|| = mu ||z||. Stacks: gram (B, n, n), r (B, n), mu (B,) or a number.
     """
-    z = np.linalg.solve(gram + mu * np.eye(len(r), dtype=r.dtype), r)
-    Z = z.reshape(C.shape[1], weights[0].shape[0]).T  # unvec (column-major)
-    return tuple(-G for G in vjp(weights, Z, C)), z
+    mu = np.asarray(mu, dtype=r.dtype)[..., None, None]
+    z = np.linalg.solve(gram + mu * np.eye(r.shape[-1], dtype=r.dtype), r[..., None])[..., 0]
+    return tuple(-G for G in vjp(weights, _unvec(z, weights[0].shape[-2]), C)), z
 
 
 def row_space_step(C: np.ndarray, weights, R: np.ndarray, rcond: str = "default"):
@@ -160,15 +165,12 @@ def row_space_step(C: np.ndarray, weights, R: np.ndarray, rcond: str = "default"
     The pseudoinverse of J J^T (:func:`row_gram`, (ydim k)^2, independent of nsamples) keeps the
     eigenvalues e > ratio * e_max with ratio = :func:`rcond_ratio` of (J J^T's shape): a cutoff on
     J's singular values at sqrt(ratio) s_max, since the Gram's eigenvalues are only accurate to about
-    eps e_max. Returns the layers' deltas.
+    eps e_max. Returns the layers' deltas. Stacks: one eigh per member, in a loop.
     """
-    gram = row_gram(C, weights)
-    r = residual_vector(C, R)
-    e, V = scipy.linalg.eigh(gram, driver="evr")  # numpy's syevd was 30x slower at 60 x 60 on 2 cores
-    keep = e > rcond_ratio(rcond, gram.shape, gram.dtype) * max(float(e[-1]), 0.0)
-    z = V[:, keep] @ ((V[:, keep].T @ r) / e[keep])
-    Z = z.reshape(C.shape[1], weights[0].shape[0]).T
-    return tuple(-G for G in vjp(weights, Z, C))
+    gram, r = row_gram(C, weights), residual_vector(C, R)
+    z = np.stack([pinv_apply(g, v, rcond) for g, v in zip(gram.reshape(-1, *gram.shape[-2:]),
+                                                             r.reshape(-1, r.shape[-1]))]).reshape(r.shape)
+    return tuple(-G for G in vjp(weights, _unvec(z, weights[0].shape[-2]), C))
 
 
 #: blocks whose Gram eigenvalues span more than 1 / GRAM_RATIO are decomposed by SVD instead
@@ -197,8 +199,8 @@ class Spectrum(NamedTuple):
     W1: np.ndarray
 
     @property
-    def nparams(self) -> int:
-        return self.W1.size + self.B.shape[0] * self.C.shape[0]
+    def nparams(self) -> int:  # of one member
+        return self.W1.shape[-2] * self.W1.shape[-1] + self.B.shape[-2] * self.C.shape[-2]
 
 
 def spectrum(C: np.ndarray, weights, R: np.ndarray) -> Spectrum:
@@ -218,27 +220,30 @@ def spectrum(C: np.ndarray, weights, R: np.ndarray) -> Spectrum:
     with the SVD of G_j itself, which keeps every singular value accurate to eps * s_max as the
     SVD of J would; numpy's lstsq cutoff then applies unchanged. Cost: one ydim x ydim SVD, a
     batched eigh of ydim k x k matrices and, where needed, small (wdim + xdim) x k SVDs: 40 to
-    120 us for the post against about 400 us for the SVD of its 60 x 96 J.
+    120 us for the post against about 400 us for the SVD of its 60 x 96 J. Stacks (layers (B, ...),
+    C (B, xdim, k), R (B, ydim, xdim)) give each field a leading batch axis.
     """
     W1, W2 = weights
-    ydim, k = W1.shape[0], C.shape[1]
+    lead, ydim, k = W1.shape[:-2], W1.shape[-2], C.shape[-1]
     B = W2 @ C
     Q, m, _ = np.linalg.svd(W1)
-    m = np.concatenate([m, np.zeros(ydim - m.size, dtype=m.dtype)])
-    G = np.concatenate([np.broadcast_to(B, (ydim, *B.shape)), m[:, None, None] * C[None]], axis=1)
-    lam, E = np.linalg.eigh(np.swapaxes(G, 1, 2) @ G)
-    s, Et = np.sqrt(np.maximum(lam, 0.0)), np.swapaxes(E, 1, 2)
-    refine = lam[:, 0] <= GRAM_RATIO * lam[:, -1].max()
+    m = np.concatenate([m, np.zeros((*lead, ydim - m.shape[-1]), dtype=m.dtype)], axis=-1)
+    G = np.concatenate([np.broadcast_to(B[..., None, :, :], (*lead, ydim, *B.shape[-2:])),
+                        m[..., None, None] * C[..., None, :, :]], axis=-2)
+    lam, E = np.linalg.eigh(np.swapaxes(G, -1, -2) @ G)
+    s, Et = np.sqrt(np.maximum(lam, 0.0)), np.swapaxes(E, -1, -2)
+    refine = lam[..., 0] <= GRAM_RATIO * lam[..., -1].max(axis=-1, keepdims=True)
     if refine.any():
         _, s_r, Et[refine] = np.linalg.svd(G[refine], full_matrices=True)
         s[refine] = np.pad(s_r, ((0, 0), (0, k - s_r.shape[1])))
-    coef = np.einsum("jk,jlk->jl", Q.T @ (R @ C), Et)
+    coef = np.einsum("...jk,...jlk->...jl", np.swapaxes(Q, -1, -2) @ (R @ C), Et)
     return Spectrum(Q, Et, s, coef, B, C, W1)
 
 
 def kept(sp: Spectrum, rcond: str = "default") -> np.ndarray:
-    """Mask of the singular values of J above the cutoff rcond * s_max (see :func:`rcond_ratio`)."""
-    return sp.s > rcond_ratio(rcond, (sp.s.size, sp.nparams), sp.s.dtype) * float(sp.s.max())
+    """Mask of the singular values of J above the cutoff rcond * s_max (see :func:`rcond_ratio`), per member."""
+    rows = sp.s.shape[-2] * sp.s.shape[-1]
+    return sp.s > rcond_ratio(rcond, (rows, sp.nparams), sp.s.dtype) * sp.s.max(axis=(-2, -1), keepdims=True)
 
 
 def spectral_step(sp: Spectrum, mu: float = 0.0, rcond: str = "default"):
@@ -250,19 +255,21 @@ def spectral_step(sp: Spectrum, mu: float = 0.0, rcond: str = "default"):
     """
     keep = kept(sp, rcond)
     w = np.where(keep, 1.0 / np.where(keep, sp.s**2 + mu, 1.0), 0.0)
-    Z = sp.Q @ np.einsum("jl,jlk->jk", sp.coef * w, sp.Et)
-    return -(Z @ sp.B.T), -(sp.W1.T @ Z @ sp.C.T)
+    Z = sp.Q @ np.einsum("...jl,...jlk->...jk", sp.coef * w, sp.Et)
+    return -(Z @ np.swapaxes(sp.B, -1, -2)), -(np.swapaxes(sp.W1, -1, -2) @ Z @ np.swapaxes(sp.C, -1, -2))
 
 
 def structured_step(problem, weights, R: np.ndarray, rcond: str = "default"):
-    """The minimum-norm Gauss-Newton step from S (cost free of nsamples), one delta per layer.
+    """The minimum-norm Gauss-Newton step from S (cost free of nsamples), one delta per layer."""
+    return min_norm_step(problem.S_factor, weights, R, rcond)
 
-    Two layers: through J's SVD (:func:`spectrum`), accurate to eps * s_max; any other depth:
-    :func:`row_space_step`.
-    """
+
+def min_norm_step(C: np.ndarray, weights, R: np.ndarray, rcond: str = "default"):
+    """:func:`structured_step` from S's factor C; stacks too. Two layers: through J's SVD
+    (:func:`spectrum`), accurate to eps * s_max; any other depth: :func:`row_space_step`."""
     if len(weights) == 2:
-        return spectral_step(spectrum(problem.S_factor, weights, R), rcond=rcond)
-    return row_space_step(problem.S_factor, weights, R, rcond)
+        return spectral_step(spectrum(C, weights, R), rcond=rcond)
+    return row_space_step(C, weights, R, rcond)
 
 
 def sample_step(problem, weights, R: np.ndarray | None = None, rcond: str = "default"):

@@ -22,6 +22,12 @@ no array larger than a layer, P or S is formed. In the column-major vec that
 (Suf_k C)^T kron Pre_k and J J^T = sum_k R_k kron L_k; :func:`dense_jacobian` forms J that way, as
 the oracle the structured products are tested against at small sizes.
 
+**Stacks.** Every function but :func:`dense_jacobian` also takes stacks: layers (B, n_{k-1}, n_k),
+C (B, xdim, m) and V (B, ydim, m), computing each member's result with the same matmul calls as
+one member alone (numpy's matmul calls BLAS once per matrix of a stack), so bit for bit as the
+unstacked call (tests/test_batched_second_order.py checks this); :mod:`linnet.batched_second_order`
+relies on it.
+
 The gradient of the loss is 2 J^T (R C) with V = R C: dL/dWk = 2 Pre_k^T R S Suf_k^T, the matrix
 calculus of Saxe, McClelland & Ganguli (2014), eq. 2, generalised to N layers.
 """
@@ -59,6 +65,11 @@ def partial_products(weights) -> PartialProducts:
     return PartialProducts(tuple(prefixes), tuple(suffixes))
 
 
+def _t(M: np.ndarray) -> np.ndarray:
+    """The transpose of a matrix or of each matrix of a stack (the last two axes)."""
+    return M.swapaxes(-1, -2)
+
+
 def _left(M, X):
     """M @ X, with M = None standing for the identity."""
     return X if M is None else M @ X
@@ -89,8 +100,8 @@ def vjp(weights, V: np.ndarray, C: np.ndarray | None = None, parts: PartialProdu
     parts = partial_products(weights) if parts is None else parts
     out = []
     for pre, suf in zip(parts.prefixes, suffix_times(parts, C), strict=True):
-        G = V if pre is None else pre.T @ V
-        out.append(G if suf is None else G @ suf.T)
+        G = V if pre is None else _t(pre) @ V
+        out.append(G if suf is None else G @ _t(suf))
     return tuple(out)
 
 
@@ -103,8 +114,8 @@ def row_factors(weights, C: np.ndarray | None = None, parts: PartialProducts | N
     parts = partial_products(weights) if parts is None else parts
     out = []
     for pre, suf in zip(parts.prefixes, suffix_times(parts, C), strict=True):
-        L = None if pre is None else pre @ pre.T
-        R = None if suf is None else suf.T @ suf
+        L = None if pre is None else pre @ _t(pre)
+        R = None if suf is None else _t(suf) @ suf
         out.append((L, R))
     return out
 

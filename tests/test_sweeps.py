@@ -143,6 +143,42 @@ def test_batched_rows_equal_single_runs(members):
         assert _agrees(row, result), (member, row, result.status, result.steps, result.final_loss)
 
 
+@st.composite
+def second_order_members(draw):
+    """2-4 members of one shape running lm or gauss-newton (steps 0.2, 1 and 100: the last diverges
+    within ~60 steps) at depth 2 or 3, with their own seeds and sample counts."""
+    dims = {k: draw(st.integers(1, 5)) for k in ("xdim", "wdim", "ydim")}
+    spec = draw(st.sampled_from(["lm", "lm[tau=10.0]", "gauss-newton[step=0.2]", "gauss-newton[step=1.0]",
+                                 "gauss-newton[step=100.0]", "gauss-newton[step=1.0,rcond=machine]"]))
+    depth = draw(st.sampled_from([None, None, 3]))
+    # long enough to stall (lm: NO_PROGRESS after 8-40 steps) or diverge (gauss-newton[step=100.0])
+    steps, target = draw(st.sampled_from([0, 3, 80])), draw(st.sampled_from([None, None, 1e-6, 1e-20]))
+    n = draw(st.integers(2, 4))
+    seeds = draw(st.lists(st.integers(0, 10_000), min_size=n, max_size=n, unique=True))
+    members = []
+    for seed in seeds:
+        member = dict(dims, depth=depth, seed=seed, nsamples=draw(st.sampled_from([0, 20])), optimizer=spec,
+                      steps=steps, target=target)
+        member["id"] = member_id(member)
+        members.append(member)
+    return members
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(second_order_members())
+def test_batched_second_order_rows_equal_single_runs(members):
+    """Batched Gauss-Newton and lm rows agree with linnet.run: status, steps, divergence step, steps
+    to every recorded target and the final loss to 1e-12 relative (they are bit for bit equal:
+    tests/test_batched_second_order.py)."""
+    rows, _ = run_members(members)
+    assert all(r["batched"] for r in rows)
+    for member, row in zip(members, rows):
+        problem = linnet.post_problem(member["seed"], xdim=member["xdim"], wdim=member["wdim"], ydim=member["ydim"],
+                                      nsamples=member["nsamples"], depth=member["depth"])
+        result = linnet.run(problem, member["optimizer"], member["steps"], target=member["target"])
+        assert _agrees(row, result), (member, row, result.status, result.steps, result.final_loss)
+
+
 def test_batched_equality_check_can_fail():
     """Negative control: a member whose step size is off by 1e-6 relative no longer agrees."""
     problems = [linnet.post_problem(s) for s in (0, 1)]
@@ -219,13 +255,15 @@ def test_sweep_writes_one_parquet_row_per_member_and_resumes(tmp_path):
 
 def test_tasks_keep_batchable_members_together():
     grid = Grid({"seed": list(range(1000))}, ("gd[lr=1e-05]", "gd[lr=2e-05]"), 3000)
-    lm = Grid({"seed": list(range(8))}, ("lm",), 3000)
+    lm = Grid({"seed": list(range(8))}, ("lm", "lm[solver=cg]"), 3000)
     members = grid.members() + lm.members()
     tasks = plan_tasks(members, workers=2)
     batched = [t for t in tasks if t[0]["optimizer"].startswith("gd")]
-    # both step sizes in one program, one batch per worker; lm one by one, ~1 s (3 members) per task
+    # both step sizes in one program, one batch per worker; batched lm in tasks of ~1 s (7 members
+    # at 50e-6 s per member-step); lm[solver=cg] one by one, ~1 s (3 members) per task
     assert [len(t) for t in batched] == [1000, 1000]
-    assert [len(t) for t in tasks if t[0]["optimizer"] == "lm"] == [3, 3, 2]
+    assert [len(t) for t in tasks if t[0]["optimizer"] == "lm"] == [7, 1]
+    assert [len(t) for t in tasks if t[0]["optimizer"] == "lm[solver=cg]"] == [3, 3, 2]
     assert sorted(m["id"] for t in tasks for m in t) == sorted(m["id"] for m in members)
     assert [len(t) for t in plan_tasks(members[:40], workers=2)] == [40]  # small: one task of >= 1 s
 

@@ -12,7 +12,8 @@ backends, the claims and the command line instead of guessing from names):
 * ``first_order``: it needs only gradients (True) or more (second-order, closed form);
 * ``backends``: the backends that run it (``("numpy",)`` or ``("numpy", "tensorflow")``);
 * ``max_layers``: the most layers it handles (None: any number);
-* ``batchable``: a batched loop over many problems exists for it (:mod:`linnet.batched`);
+* ``batchable``: a batched loop over many problems exists for it (:mod:`linnet.batched`,
+  :mod:`linnet.batched_second_order`; a property where it depends on the configuration);
 * ``drives_own_loop``: it runs its own loop through :meth:`Optimizer.drive` (the scipy peer)
   instead of ``init`` / ``update``;
 * ``done_status``: the status (:mod:`linnet.stopping`) a run ends with when :meth:`is_done`

@@ -77,6 +77,11 @@ class GaussNewton(Optimizer):
                               f"got {self.jacobian!r}")
         gn.check_rcond(self, self.rcond)
 
+    @property
+    def batchable(self) -> bool:
+        """The structured Jacobian batches (:mod:`linnet.batched_second_order`, two layers); kron does not."""
+        return self.jacobian == "structured"
+
     def init(self, problem, weights):
         gn.check_row_space(self, problem)
         if self.jacobian == "kron":
@@ -152,6 +157,11 @@ class LevenbergMarquardt(Optimizer):
         check_positive(self, tau=self.tau)
         if self.solver not in LM_SOLVERS:
             raise LinnetError(f"{self.name}: solver must be one of {', '.join(LM_SOLVERS)}, got {self.solver!r}")
+
+    @property
+    def batchable(self) -> bool:
+        """The direct solve batches (:mod:`linnet.batched_second_order`); CG runs one by one."""
+        return self.solver != "cg"
 
     def _matrix_free(self, problem) -> RowSpaceLM | None:
         """The CG solver this configuration uses on ``problem``, or None for the direct solve."""

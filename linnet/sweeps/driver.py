@@ -22,8 +22,10 @@ from linnet.sweeps.grid import Grid
 TASK_SECONDS = 1.0
 #: seconds per member-step, measured on a 2-core machine for the post's 10x6x6 problem: batched GD
 #: on 1000 members ~0.5e-6 (1.5 s for 3000 steps), one run ~13e-6 (38 ms for 3000 steps); second-order
-#: steps cost about ten first-order ones
-COST_BATCHED, COST_SINGLE, COST_SECOND_ORDER = 0.5e-6, 13e-6, 130e-6
+#: steps cost about ten first-order ones one by one (lm 128e-6, gauss-newton 150e-6 on 200 members),
+#: and batched (linnet.batched_second_order) lm 57e-6, gauss-newton 44e-6: their LAPACK calls, one
+#: per member, are most of it
+COST_BATCHED, COST_SINGLE, COST_SECOND_ORDER, COST_BATCHED_SECOND_ORDER = 0.5e-6, 13e-6, 130e-6, 50e-6
 
 #: the most members in one batched task (the per-step overhead is amortised well before that)
 MAX_BATCH = 4096
@@ -49,8 +51,9 @@ def plan_tasks(members: list[dict], workers: int = 1, task_size: int | None = No
     for items in groups.values():
         batchable = items[0][0] is not None
         steps = max(1, items[0][1]["steps"])
-        cost = steps * (COST_BATCHED if batchable else
-                        COST_SINGLE if parse(items[0][1]["optimizer"]).first_order else COST_SECOND_ORDER)
+        first_order = parse(items[0][1]["optimizer"]).first_order
+        cost = steps * ((COST_BATCHED if first_order else COST_BATCHED_SECOND_ORDER) if batchable else
+                        COST_SINGLE if first_order else COST_SECOND_ORDER)
         at_least = max(1, math.ceil(TASK_SECONDS / cost))  # members for about TASK_SECONDS
         spread = max(1, math.ceil(len(items) / workers))  # members for one task per worker
         if task_size:

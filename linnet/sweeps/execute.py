@@ -2,9 +2,10 @@
 
 A task is a list of member descriptions (plain dicts, see :mod:`linnet.sweeps.grid`); the worker
 builds each member's problem with :func:`linnet.problems.make_problem`, groups members whose
-layers have equal shapes and whose first-order optimizer differs at most in ``lr``, runs each
-group as one array program (:func:`linnet.batched.run_first_order`) and every other member with
-:func:`linnet.run`. A member that raises becomes a failed row; the others go on.
+layers have equal shapes and whose batchable optimizer differs at most in ``lr``, runs each
+group as one array program (:func:`linnet.batched.run_first_order`, or
+:func:`linnet.batched_second_order.run_second_order` for Gauss-Newton and Levenberg-Marquardt) and
+every other member with :func:`linnet.run`. A member that raises becomes a failed row; the others go on.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 
 import numpy as np
 
-from linnet import batched
+from linnet import batched, batched_second_order
 from linnet.errors import LinnetError
 from linnet.problems import make_problem
 from linnet.run import run
@@ -61,8 +62,13 @@ def _one(member, problem, histories):
 def _batch(members, problems, histories):
     optimizers = [parse(m["optimizer"]) for m in members]
     lrs = [o.lr for o in optimizers] if hasattr(optimizers[0], "lr") else None
-    out = batched.run_first_order(problems, optimizers[0], members[0]["steps"], target=members[0].get("target"),
-                                  lrs=lrs, targets=RECORD_TARGETS, history=histories)
+    steps, target = members[0]["steps"], members[0].get("target")
+    if optimizers[0].first_order:
+        out = batched.run_first_order(problems, optimizers[0], steps, target=target, lrs=lrs,
+                                      targets=RECORD_TARGETS, history=histories)
+    else:
+        out = batched_second_order.run_second_order(problems, optimizers[0], steps, target=target,
+                                                    targets=RECORD_TARGETS, history=histories)
     rows, hist = [], []
     for i, (member, problem) in enumerate(zip(members, problems)):
         rows.append(records.from_result(member, out.member(i, problem, member["optimizer"]), batched=True))
