@@ -129,13 +129,15 @@ def run_first_order(problems, optimizer, steps: int, *, target: float | None = N
     B = len(problems)
     lr = None if lrs is None else np.asarray(lrs, dtype=dtype).reshape(B, 1, 1)
     stop_at = np.full(B, -np.inf) if target is None else target * y2  # for the members in the arrays
-    # the recorded targets, most lenient first: a member reaches them in this order (a loss at or
-    # below one target is below every more lenient one), so one comparison per step with each
-    # member's next threshold finds them all; -inf after the last
+    # the recorded targets, most lenient first: a member reaches them in this order (a relative
+    # loss at or below one target is below every more lenient one), so one comparison per step with
+    # each member's next target finds them all; -inf after the last. Relative losses are loss / y2,
+    # as Result.steps_to computes them (loss <= t * y2 can differ by one rounding)
     levels = sorted(set(targets), reverse=True)
-    table = np.concatenate([np.outer(y2, levels), np.full((B, 1), -np.inf)], axis=1)  # (B, targets + 1)
+    table = np.array([*levels, -np.inf])  # (targets + 1,)
     level = np.zeros(B, dtype=np.int64)
-    next_at = table[:, 0].copy()  # for the members in the arrays
+    next_at = np.full(B, table[0])  # for the members in the arrays
+    y2_active = y2  # y2 of the members in the arrays
     out = BatchRun(status=np.full(B, stopping.COMPLETED), steps=np.zeros(B, dtype=np.int64),
                    initial_loss=np.zeros(B), final_loss=np.zeros(B), grad_norm=np.zeros(B), y_norm2=y2,
                    initial_grad_norm=np.zeros(B),
@@ -154,14 +156,15 @@ def run_first_order(problems, optimizer, steps: int, *, target: float | None = N
                 out.initial_grad_norm[idx] = grad_norms(ev.grads)
             if history:
                 out.losses[k, idx] = loss
-            hit = loss <= next_at
+            relative = loss / y2_active
+            hit = relative <= next_at
             if hit.any():
                 for j in np.flatnonzero(hit):
                     m = idx[j]
-                    while loss[j] <= table[m, level[m]]:
+                    while relative[j] <= table[level[m]]:
                         out.steps_to[levels[level[m]]][m] = k
                         level[m] += 1
-                    next_at[j] = table[m, level[m]]
+                    next_at[j] = table[level[m]]
             # the decision is decide_many's; a cheap test first skips it on the steps where every
             # member goes on (finite, above its target, within the budget): almost every step
             if k == steps or not (np.isfinite(loss) & (loss > stop_at)).all():
@@ -177,6 +180,7 @@ def run_first_order(problems, optimizer, steps: int, *, target: float | None = N
                     if not keep.any():
                         break
                     idx, A, S, stop_at, next_at = idx[keep], A[keep], S[keep], stop_at[keep], next_at[keep]
+                    y2_active = y2_active[keep]
                     weights = _take(weights, keep)
                     ev = BatchEvaluation(loss[keep], _take(ev.grads, keep), ev.residual[keep])
                     state = _take(state, keep)
