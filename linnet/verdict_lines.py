@@ -27,6 +27,11 @@ def _range(values, what: str, unit: str = "") -> str:
     return f"{what} {g(lo)}{unit}" if lo == hi else f"{what} {g(lo)} to {g(hi)}{unit}"
 
 
+def _join(parts) -> str:
+    """The non-empty parts, separated by "; "."""
+    return "; ".join(p for p in parts if p)
+
+
 def _plateau(figs):
     rel = _values(figs, lambda k: k == "relative_loss")
     div = sum(1 for f in figs if f.get("diverged") is True)
@@ -37,7 +42,7 @@ def _gauss_newton(figs):
     steps = _values(figs, lambda k: k.replace("-", "_") == "steps_to_1e_28")
     rel = _values(figs, lambda k: k == "relative_loss")
     parts = [_range(steps, "rel. 1e-28 at step"), f"final rel. loss >= {g(min(rel))}" if rel else ""]
-    return "; ".join(p for p in parts if p)
+    return _join(parts)
 
 
 def _samples(figs):
@@ -69,14 +74,14 @@ def _balanced(figs):
     drift = _values(figs, lambda k: k in ("imbalance_drift", "max_imbalance_drift"))
     parts = [f"loss ratio >= {g(min(factors))}x" if factors else "",
              f"imbalance drift <= {max(drift):.0%}" if drift else ""]
-    return "; ".join(p for p in parts if p)
+    return _join(parts)
 
 
 def _lm_floor(figs):
     floor = _values(figs, lambda k: k == "post_metric_floor")
     sane = _values(figs, lambda k: k == "sane_relative_loss")
     parts = [f"post's floor {g(min(floor))}" if floor else "", f"sane solve {g(max(sane))}" if sane else ""]
-    return "; ".join(p for p in parts if p)
+    return _join(parts)
 
 
 def _second_order(figs):
@@ -161,9 +166,8 @@ def _depth_rate(figs):
 def _width(figs):
     spread = _values(figs, lambda k: k == "plateau_spread")
     narrow = _values(figs, lambda k: k == "narrow_over_wide")
-    parts = [f"widest spread <= {g(max(spread))}x" if spread else "",
-             f"narrow / wide >= {g(min(narrow))}x" if narrow else ""]
-    return "; ".join(p for p in parts if p)
+    return _join([f"widest spread <= {g(max(spread))}x" if spread else "",
+                  f"narrow / wide >= {g(min(narrow))}x" if narrow else ""])
 
 
 def _identity(figs):
