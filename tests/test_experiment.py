@@ -4,6 +4,7 @@ import pickle
 
 import pytest
 
+from linnet import claims
 from linnet.errors import LinnetError
 from linnet.experiment import MEMBER_KEYS, Member, Runs
 from linnet.sweeps.grid import PROBLEM_KEYS, Grid, member_id
@@ -44,6 +45,14 @@ def test_runs_select_one_and_by():
     with pytest.raises(LinnetError, match="keyed by Member"):
         Runs({"lm": "a"})
     assert list((runs | Runs.keyed("seed", {9: "d"})).values()) == ["a", "b", "c", "d"]
+
+
+def test_producers_describe_their_runs():
+    runs = claims.float32_runs(specs=("lm",))
+    assert [dict(m) for m in runs] == [
+        {"family": "post", "seed": 0, "dtype": d, "optimizer": "lm", "steps": claims.POST_GN_STEPS}
+        for d in ("float64", "float32")]
+    assert runs.one(dtype="float32").weights[0].dtype.name == "float32"
 
 
 def test_a_member_describes_every_grid_parameter():
