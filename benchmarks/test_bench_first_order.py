@@ -10,6 +10,7 @@ from helpers import EXACT, LOSS, figure, timed_run
 
 from linnet import claims
 from linnet.benchmarking import record
+from linnet.experiment import Runs
 from linnet.problems import conditioned_problem, post_problem
 from linnet.run import run
 
@@ -31,7 +32,7 @@ def test_plateau(benchmark, spec, seed, backend):
                        rounds=2 if backend == "numpy" else 1,
                        warmup_rounds=0 if backend == "numpy" else 1, backend=backend)
     record(benchmark, result, loss=LOSS, divergence_step=figure(result.divergence_step, EXACT))
-    claim = claims.check_plateau({spec: result})
+    claim = claims.check_plateau(Runs.keyed("optimizer", {spec: result}))
     assert claim.holds, claim.numbers
 
 
@@ -48,7 +49,7 @@ def test_other_first_order(benchmark, spec, seed):
     result = timed_run(benchmark, post_problem(seed), spec, claims.POST_STEPS, group=f"plateau {spec}",
                        rounds=1)
     record(benchmark, result, loss=LOSS)
-    claim = claims.check_plateau({spec: result}, diverging=())
+    claim = claims.check_plateau(Runs.keyed("optimizer", {spec: result}), diverging=())
     assert claim.holds, claim.numbers
 
 
@@ -59,7 +60,7 @@ def test_samples_dont_help(benchmark, seed):
     benchmark.group = "samples"
     results = benchmark.pedantic(claims.samples_runs, kwargs={"seed": seed}, rounds=1, iterations=1)
     claim = claims.check_samples(results)
-    record(benchmark, **{f"relative_loss_n{n}": figure(r.relative_loss, LOSS) for n, r in results.items()},
+    record(benchmark, **{f"relative_loss_n{m.nsamples}": figure(r.relative_loss, LOSS) for m, r in results.items()},
            spread=figure(claim.numbers["spread"], LOSS))
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers
@@ -76,7 +77,7 @@ def test_samples_dont_help_tensorflow(benchmark):
                                                               "backend": "tensorflow"},
                                  rounds=1, iterations=1)
     claim = claims.check_samples(results, compared=nsamples)
-    record(benchmark, **{f"relative_loss_n{n}": figure(r.relative_loss, LOSS) for n, r in results.items()})
+    record(benchmark, **{f"relative_loss_n{m.nsamples}": figure(r.relative_loss, LOSS) for m, r in results.items()})
     assert claim.holds, claim.numbers
 
 
@@ -87,7 +88,7 @@ def test_plateau_on_conditioned_family(benchmark, spec, seed):
     problem = conditioned_problem(1e5, seed)
     result = timed_run(benchmark, problem, spec, claims.POST_STEPS, group=f"conditioned plateau {spec}")
     record(benchmark, result, loss=LOSS)
-    claim = claims.check_plateau({spec: result}, diverging=())
+    claim = claims.check_plateau(Runs.keyed("optimizer", {spec: result}), diverging=())
     assert claim.holds, claim.numbers
 
 
@@ -99,7 +100,7 @@ def test_samples_dont_help_on_conditioned_family(benchmark, seed):
         claims.samples_runs, kwargs={"seed": seed, "family_problem": conditioned_problem, "kappa": 1e5},
         rounds=1, iterations=1)
     claim = claims.check_samples(results)
-    record(benchmark, **{f"relative_loss_n{n}": figure(r.relative_loss, LOSS) for n, r in results.items()})
+    record(benchmark, **{f"relative_loss_n{m.nsamples}": figure(r.relative_loss, LOSS) for m, r in results.items()})
     assert claim.holds, claim.numbers
 
 
@@ -138,5 +139,6 @@ def test_post_reproduction_compute(benchmark):
     time off the report)."""
     benchmark.group = "post reproduction"
     results = benchmark.pedantic(claims.post_runs, kwargs={"seed": 0}, rounds=2, iterations=1)
-    record(benchmark, **{f"relative_loss {spec}": figure(r.relative_loss, LOSS) for spec, r in results.items()})
-    assert claims.check_plateau({s: results[s] for s in claims.POST_FIRST_ORDER}).holds
+    record(benchmark, **{f"relative_loss {m.optimizer}": figure(r.relative_loss, LOSS) for m, r in results.items()})
+    first = Runs((m, r) for m, r in results.items() if m.optimizer in claims.POST_FIRST_ORDER)
+    assert claims.check_plateau(first).holds

@@ -49,9 +49,9 @@ def test_balanced_initialisation(benchmark, seed):
     3000 steps; along plain GD the imbalance W1^T W1 - W2 W2^T drifts by < 15%."""
     benchmark.group = "balanced"
     runs = benchmark.pedantic(claims.balanced_runs, args=(seed,), rounds=1, iterations=1)
-    claim = claims.check_balanced(post_problem(seed), runs["post"], runs["balanced"])
-    record(benchmark, post_relative_loss=figure(runs["post"].relative_loss, LOSS),
-           balanced_relative_loss=figure(runs["balanced"].relative_loss, LOSS),
+    claim = claims.check_balanced(post_problem(seed), runs)
+    record(benchmark, post_relative_loss=figure(runs.one(start="post").relative_loss, LOSS),
+           balanced_relative_loss=figure(runs.one(start="balanced").relative_loss, LOSS),
            imbalance_drift=figure(claim.numbers["imbalance_drift"], LOSS))
     assert claim.holds, claim.numbers
 
@@ -65,7 +65,7 @@ def test_balanced_initialisation_all_seeds(benchmark):
         return {s: claims.balanced_runs(s) for s in ALL_SEEDS}
 
     runs = benchmark.pedantic(sweep, rounds=1, iterations=1)
-    checks = {s: claims.check_balanced(post_problem(s), r["post"], r["balanced"]) for s, r in runs.items()}
+    checks = {s: claims.check_balanced(post_problem(s), r) for s, r in runs.items()}
     factors = {s: c.numbers["factor"] for s, c in checks.items()}
     drifts = {s: c.numbers["imbalance_drift"] for s, c in checks.items()}
     wins = sum(f >= claims.BALANCED_FACTOR for f in factors.values())

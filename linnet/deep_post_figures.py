@@ -27,9 +27,9 @@ def post_claims_figure(path: Path, seeds=ad.SEEDS) -> Path:
     depths = (2, *ad.DEPTHS)
     for x, depth in enumerate(depths):
         for j, width in enumerate(ad.WIDTHS):
-            for spec, by_seed in ad.first_order_runs(depth, width, seeds).items():
+            for spec, of_spec in ad.first_order_runs(depth, width, seeds).by("optimizer").items():
                 panel = "gd, post's 4 rates" if spec.startswith("gd") else "adam, post's 4 rates"
-                panels[panel] += [(x, j, DIVERGED_AT if r.diverged else r.relative_loss) for r in by_seed.values()]
+                panels[panel] += [(x, j, DIVERGED_AT if r.diverged else r.relative_loss) for r in of_spec.values()]
             for spec in ad.DEPTH_SECOND_ORDER:
                 panels[spec] += [(x, j, r.relative_loss) for r in ad.second_order_at_depth(depth, width, spec,
                                                                                            seeds).values()]

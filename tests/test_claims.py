@@ -9,6 +9,7 @@ import pytest
 
 import linnet
 from linnet import claims, results
+from linnet.experiment import Runs
 from linnet.problems import post_problem
 
 PROBLEM = post_problem(0)
@@ -34,7 +35,7 @@ def decay(start, rate, n):
 def test_plateau_holds_on_the_post_runs_including_gauss_newton():
     """The README's example: non-first-order runs are left out by declared capability."""
     runs = claims.post_runs(seed=0)
-    assert set(claims.POST_GAUSS_NEWTON) <= set(runs)
+    assert set(claims.POST_GAUSS_NEWTON) <= {m.optimizer for m in runs}
     claim = claims.check_plateau(runs)
     assert claim.holds is True
     assert set(claim.numbers) == set(claims.POST_FIRST_ORDER)
@@ -42,21 +43,21 @@ def test_plateau_holds_on_the_post_runs_including_gauss_newton():
 
 def test_plateau_fails_when_a_first_order_run_reaches_low_loss():
     low = made("gd[lr=1e-05]", decay(1.0, 0.99, 3000))  # ends near 1e-13
-    assert claims.check_plateau({"gd[lr=1e-05]": low}).holds is False
+    assert claims.check_plateau(Runs.keyed("optimizer", {"gd[lr=1e-05]": low})).holds is False
 
 
 def test_plateau_fails_when_a_diverging_run_does_not_diverge():
     fine = made("gd[lr=0.0001]", np.full(11, 0.01))
-    assert claims.check_plateau({"gd[lr=0.0001]": fine}).holds is False
+    assert claims.check_plateau(Runs.keyed("optimizer", {"gd[lr=0.0001]": fine})).holds is False
 
 
 def test_plateau_fails_at_a_critical_point():
     flat = made("gd[lr=1e-05]", np.full(11, 0.01), grad_norms=[1.0] * 10 + [1e-9])
-    assert claims.check_plateau({"gd[lr=1e-05]": flat}).holds is False
+    assert claims.check_plateau(Runs.keyed("optimizer", {"gd[lr=1e-05]": flat})).holds is False
 
 
 def test_plateau_fails_with_no_first_order_run():
-    assert claims.check_plateau({"lm": made("lm", [1.0, 0.5])}).holds is False
+    assert claims.check_plateau(Runs.keyed("optimizer", {"lm": made("lm", [1.0, 0.5])})).holds is False
 
 
 # -- claim 2 ----------------------------------------------------------------------------------
@@ -74,16 +75,16 @@ def test_gauss_newton_contraction_holds_and_fails():
 
 def test_samples_holds_within_and_fails_beyond_the_factor():
     same = {n: made("gd[lr=1e-05]", [1.0, 0.010 * (1 + 0.01 * i)]) for i, n in enumerate(claims.SAMPLES_COMPARED)}
-    assert claims.check_samples(same).holds is True
+    assert claims.check_samples(Runs.keyed("nsamples", same)).holds is True
     apart = dict(same)
     apart[0] = made("gd[lr=1e-05]", [1.0, 0.010 * 2 * claims.SAMPLES_FACTOR])
-    assert claims.check_samples(apart).holds is False
+    assert claims.check_samples(Runs.keyed("nsamples", apart)).holds is False
 
 
 def test_samples_fails_when_a_run_diverged():
     runs = {n: made("gd[lr=1e-05]", [1.0, 0.01]) for n in claims.SAMPLES_COMPARED}
     runs[1000] = made("gd[lr=1e-05]", [1.0, np.inf])
-    assert claims.check_samples(runs).holds is False
+    assert claims.check_samples(Runs.keyed("nsamples", runs)).holds is False
 
 
 # -- fact 4 -----------------------------------------------------------------------------------
@@ -112,12 +113,13 @@ def test_slow_not_stuck_holds_and_fails():
 
 def test_balanced_holds_on_seed_0_and_fails_on_constructed_cases():
     runs = claims.balanced_runs(0)
-    assert claims.check_balanced(PROBLEM, runs["post"], runs["balanced"]).holds is True
+    post, balanced = runs.one(start="post"), runs.one(start="balanced")
+    assert claims.check_balanced(PROBLEM, runs).holds is True
     # no gain from balancing
-    assert claims.check_balanced(PROBLEM, runs["post"], runs["post"]).holds is False
+    assert claims.check_balanced(PROBLEM, Runs.keyed("start", {"post": post, "balanced": post})).holds is False
     # the imbalance moved: end at a balanced factorisation of the same product
-    moved = made("gd[lr=1e-05]", runs["post"].relative_losses, weights=PROBLEM.balanced().weights)
-    claim = claims.check_balanced(PROBLEM, moved, runs["balanced"])
+    moved = made("gd[lr=1e-05]", post.relative_losses, weights=PROBLEM.balanced().weights)
+    claim = claims.check_balanced(PROBLEM, Runs.keyed("start", {"post": moved, "balanced": balanced}))
     assert claim.numbers["imbalance_drift"] > claims.IMBALANCE_DRIFT and claim.holds is False
 
 
@@ -154,11 +156,15 @@ def test_lm_floor_fails_without_a_floor():
 def test_second_order_holds_and_fails():
     ok = made("lm", decay(1.0, 0.1, 25))
     stuck = made("lm", np.full(26, 1e-3))
-    assert claims.check_second_order({"lm": {0: ok, 1: ok}}).holds is True
-    assert claims.check_second_order({"lm": {0: ok, 1: stuck}}).holds is False
+
+    def runs(table):  # {spec: {seed: result}}
+        return Runs.keyed(("optimizer", "seed"), table)
+
+    assert claims.check_second_order(runs({"lm": {0: ok, 1: ok}})).holds is True
+    assert claims.check_second_order(runs({"lm": {0: ok, 1: stuck}})).holds is False
     # an unreliable method failing everywhere is reported, not required and not fatal
-    assert claims.check_second_order({"lm": {0: ok}, "kfac[step=0.5]": {0: stuck}}).holds is True
-    assert claims.check_second_order({"kfac[step=0.5]": {0: ok}}).holds is False  # nothing reliable
+    assert claims.check_second_order(runs({"lm": {0: ok}, "kfac[step=0.5]": {0: stuck}})).holds is True
+    assert claims.check_second_order(runs({"kfac[step=0.5]": {0: ok}})).holds is False  # nothing reliable
 
 
 # -- fact 9 -----------------------------------------------------------------------------------
@@ -166,13 +172,17 @@ def test_second_order_holds_and_fails():
 def test_float32_holds_and_fails():
     p32 = PROBLEM.astype(np.float32)
     f64 = made("lm", decay(1.0, 0.1, 30))
-    good = {"lm": {"float64": f64, "float32": made("lm", np.maximum(decay(1.0, 0.1, 30), 1e-13), p32)}}
+
+    def pair(spec, r64, r32):
+        return Runs.keyed("dtype", {"float64": r64, "float32": r32}, optimizer=spec)
+
+    good = pair("lm", f64, made("lm", np.maximum(decay(1.0, 0.1, 30), 1e-13), p32))
     assert claims.check_float32(good).holds is True
-    same_as_64 = {"lm": {"float64": f64, "float32": made("lm", decay(1.0, 0.1, 30), p32)}}
+    same_as_64 = pair("lm", f64, made("lm", decay(1.0, 0.1, 30), p32))
     assert claims.check_float32(same_as_64).holds is False
     gd64 = made("gd[lr=1e-05]", [1.0, 0.01])
-    assert claims.check_float32({"gd": {"float64": gd64, "float32": made("gd[lr=1e-05]", [1.0, 0.02], p32)}}) \
-        .holds is False
+    assert claims.check_float32(pair("gd", gd64, made("gd[lr=1e-05]", [1.0, 0.02], p32))).holds is False
+    assert claims.check_float32(good | pair("gd", gd64, made("gd[lr=1e-05]", [1.0, 0.02], p32))).holds is False
 
 
 # -- executors ----------------------------------------------------------------------------------
@@ -188,7 +198,7 @@ def test_run_producers_take_a_map():
     kappas = claims.post_kappas(range(3), map=recording_map)
     assert calls == [3] and kappas == claims.post_kappas(range(3))
     runs = claims.samples_runs(0, nsamples=(1000, 0), steps=10, map=recording_map)
-    assert calls[-1] == 2 and set(runs) == {1000, 0}
+    assert calls[-1] == 2 and [m.nsamples for m in runs] == [1000, 0]
 
 
 @pytest.mark.parametrize("name", ["check_plateau", "post_runs", "Claim", "POST_FIRST_ORDER", "plain",

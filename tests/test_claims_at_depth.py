@@ -8,6 +8,7 @@ from linnet import results
 from linnet.batched import run_first_order
 from linnet.claims import at_depth as ad
 from linnet.errors import LinnetError
+from linnet.experiment import Runs
 from linnet.problem import numerical_rank, singular_values
 from linnet.problems import post_problem
 from linnet.run import run
@@ -78,9 +79,10 @@ def test_plateau_negative_controls_constructed():
     above = made("gd[lr=1e-06]", np.full(1001, 0.01), p)
     low = made("gd[lr=1e-06]", np.full(1001, 1e-7), p)
     critical = made("gd[lr=1e-06]", np.full(1001, 0.01), p, grad_norms=[1.0] * 1000 + [1e-9])
-    assert ad.check_plateau_at_depth({"gd[lr=1e-06]": {0: above}}, 3, 6).holds
-    assert not ad.check_plateau_at_depth({"gd[lr=1e-06]": {0: above, 1: low}}, 3, 6).holds
-    assert not ad.check_plateau_at_depth({"gd[lr=1e-06]": {0: critical}}, 3, 6).holds
+    by = ("optimizer", "seed")
+    assert ad.check_plateau_at_depth(Runs.keyed(by, {"gd[lr=1e-06]": {0: above}}), 3, 6).holds
+    assert not ad.check_plateau_at_depth(Runs.keyed(by, {"gd[lr=1e-06]": {0: above, 1: low}}), 3, 6).holds
+    assert not ad.check_plateau_at_depth(Runs.keyed(by, {"gd[lr=1e-06]": {0: critical}}), 3, 6).holds
 
 
 def test_lm_reaches_machine_precision_at_depth_three():
@@ -92,7 +94,8 @@ def test_lm_reaches_machine_precision_at_depth_three():
 def test_second_order_negative_controls():
     """Plain Gauss-Newton (step 1) stalls at depth 4 (seed 0: 2.2e-3); lm stops (no progress)
     above 1e-24 at depth 6, width 24 (measured 3.5e-24..1.2e-23)."""
-    stalled = {0: run(post_problem(0, depth=4, wdim=6), "gauss-newton[step=1]", 300, target=ad.DEPTH_TARGET)}
+    stalled = Runs.keyed("seed", {0: run(post_problem(0, depth=4, wdim=6), "gauss-newton[step=1]", 300,
+                                         target=ad.DEPTH_TARGET)}, optimizer="gauss-newton[step=1]")
     claim = ad.check_second_order_at_depth(stalled, "gauss-newton[step=1]", 4, 6)
     assert not claim.holds and claim.numbers["successes"] == 0
     assert claim.numbers["final_relative_loss_max"] > 1e-6
@@ -109,9 +112,10 @@ def test_samples_hold_at_depth_three():
 def test_samples_negative_control_constructed():
     p = post_problem(0, depth=3)
     same = {n: made("gd[lr=1e-06]", [1.0, 0.02], p) for n in ad.SAMPLES_NSAMPLES}
-    assert ad.check_samples_at_depth({0: same}, 3, 6).holds
+    by = ("seed", "nsamples")
+    assert ad.check_samples_at_depth(Runs.keyed(by, {0: same}), 3, 6).holds
     apart = {**same, 1000: made("gd[lr=1e-06]", [1.0, 0.04], p)}  # 2x apart
-    claim = ad.check_samples_at_depth({0: same, 1: apart}, 3, 6)
+    claim = ad.check_samples_at_depth(Runs.keyed(by, {0: same, 1: apart}), 3, 6)
     assert not claim.holds and claim.numbers["failed_seeds"] == [1]
     diverged = {**same, 0: made("gd[lr=1e-06]", [1.0, np.inf], p)}
-    assert not ad.check_samples_at_depth({0: diverged}, 3, 6).holds
+    assert not ad.check_samples_at_depth(Runs.keyed(by, {0: diverged}), 3, 6).holds

@@ -190,7 +190,7 @@ def test_post_figure_keeps_the_posts_look_and_marks_diverged_runs(rep):
     assert style1 == style2 and len(set(style1.values())) == len(names)
     # the post plots losses[:-1]: the loss before each of its first 2999 updates
     gd = next(ln for ln in ax1.get_lines() if ln.get_label() == "GD step=1e-05")
-    np.testing.assert_array_equal(gd.get_ydata(), rep.post["gd[lr=1e-05]"].losses[:2999])
+    np.testing.assert_array_equal(gd.get_ydata(), rep.post.one(optimizer="gd[lr=1e-05]").losses[:2999])
 
 
 def test_figures_are_at_least_1200_pixels_wide_with_labelled_axes(rep):

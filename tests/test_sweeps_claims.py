@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from linnet import claims
+from linnet.experiment import Runs
 from linnet.record import record
 from linnet.results import Result
 from linnet.sweeps.executors import ProcessPool, as_map
@@ -27,6 +28,8 @@ def _numbers(x):
         rec = record(x, history=True)
         rec.pop("seconds")
         return rec
+    if isinstance(x, Runs):
+        return {m.id: _numbers(v) for m, v in x.items()}
     if isinstance(x, dict):
         return {k: _numbers(v) for k, v in x.items()}
     if isinstance(x, np.ndarray):
@@ -53,7 +56,7 @@ def test_claims_give_identical_numbers_through_the_engine(name, engine_map):
 def test_the_comparison_sees_a_one_ulp_difference(engine_map):
     """Negative control: step sizes one ulp apart change the loss histories compared above."""
     lr = float(np.nextafter(1e-5, 1.0))
-    here = _numbers(claims.balanced_runs_over_seeds(seeds=[0], steps=300, map=map))
-    there = _numbers(claims.balanced_runs_over_seeds(seeds=[0], steps=300, spec=f"gd[lr={lr!r}]", map=engine_map))
-    assert there[0]["post"]["losses"] != here[0]["post"]["losses"]
-    assert there[0]["balanced"]["losses"] != here[0]["balanced"]["losses"]
+    here = claims.balanced_runs_over_seeds(seeds=[0], steps=300, map=map)
+    there = claims.balanced_runs_over_seeds(seeds=[0], steps=300, spec=f"gd[lr={lr!r}]", map=engine_map)
+    for start in ("post", "balanced"):
+        assert _numbers(there.one(start=start))["losses"] != _numbers(here.one(start=start))["losses"]

@@ -3,7 +3,8 @@
 Each ``check_*`` function takes results (or measured numbers) and returns a :class:`Claim`: whether
 it holds, and the numbers it rests on. Benchmarks assert ``claim.holds``, the CLI and reports
 print ``claim.numbers``: one definition of each claim. The ``*_runs`` functions produce the runs
-the checks need (each loop over seeds or configurations through an injectable ``map``).
+the checks need (each loop over seeds or configurations through an injectable ``map``), as
+:class:`~linnet.experiment.Runs` keyed by :class:`~linnet.experiment.Member` descriptions.
 
 Modules: :mod:`~linnet.claims.constants` (the post's settings and thresholds, with their
 sources), :mod:`~linnet.claims.runs` (run producers), :mod:`~linnet.claims.measures`
@@ -77,6 +78,7 @@ from linnet.claims.runs import (
     second_order_runs,
     slow_runs,
 )
+from linnet.experiment import Member, Runs
 from linnet.record import plain
 
 __all__ = [
@@ -91,6 +93,7 @@ __all__ = [
     "LM_FLOOR_GAP",
     "LM_FLOOR_WINDOW",
     "MACHINE_PRECISION_RELATIVE",
+    "Member",
     "PLATEAU_RELATIVE_LOSS",
     "POST_ADAM_RATES",
     "POST_DIVERGING",
@@ -104,6 +107,7 @@ __all__ = [
     "POST_KAPPA_CLAIMED",
     "POST_LM_LEVEL",
     "POST_STEPS",
+    "Runs",
     "SAMPLES_COMPARED",
     "SAMPLES_FACTOR",
     "SECOND_ORDER",

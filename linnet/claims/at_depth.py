@@ -16,7 +16,7 @@ holds only at width = rank. The thresholds are the depth-2 claims' own; nothing 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from linnet.claims.constants import PLATEAU_RELATIVE_LOSS, POST_FIRST_ORDER, POS
 from linnet.claims.method_checks import check_second_order
 from linnet.claims.post_checks import SAMPLES_COMPARED, SAMPLES_FACTOR, check_plateau, check_samples
 from linnet.claims.runs import per_sample_lr, second_order_runs
+from linnet.experiment import Member, Runs
 from linnet.problems import POST_DIMS, post_problem
 from linnet.spec import parse
 
@@ -60,8 +61,9 @@ def _by_optimizer(specs: Iterable[str]) -> dict:
 
 
 def first_order_runs(depth: int, width: int, seeds: Iterable[int] = SEEDS, specs: Iterable[str] = POST_FIRST_ORDER,
-                     init: str = "gaussian", steps: int = POST_STEPS) -> dict:
-    """The post's first-order runs at ``depth`` and hidden width ``width``: {spec: {seed: run}}.
+                     init: str = "gaussian", steps: int = POST_STEPS) -> Runs:
+    """The post's first-order runs at ``depth`` and hidden width ``width``: Runs keyed by
+    Member(family="post", seed, depth, wdim=width, init, optimizer, steps), spec-major.
 
     Each optimizer's rates run as one batch of len(rates) x len(seeds) members with their loss
     histories; a run is a :class:`linnet.batched.MemberResult` (the fields a Result has).
@@ -73,23 +75,26 @@ def first_order_runs(depth: int, width: int, seeds: Iterable[int] = SEEDS, specs
         batch = run_first_order([p for _ in group for p in problems], group[0][0], steps,
                                 lrs=[lr for _, lr in group for _ in problems], history=True)
         for j, (spec, _) in enumerate(group):
-            out[spec] = {s: batch.member(j * len(seeds) + i, problems[i], spec) for i, s in enumerate(seeds)}
-    return out
+            for i, s in enumerate(seeds):
+                member = Member(family="post", seed=s, depth=depth, wdim=width, init=init, optimizer=spec, steps=steps)
+                out[member] = batch.member(j * len(seeds) + i, problems[i], spec)
+    return Runs(out)
 
 
-def check_plateau_at_depth(runs: Mapping[str, Mapping[int, object]], depth: int, width: int,
+def check_plateau_at_depth(runs: Runs, depth: int, width: int,
                            init: str = "gaussian") -> Claim:
     """Claim 1 at depth: every run that does not diverge ends above PLATEAU_RELATIVE_LOSS, away from
     a critical point (each run judged by :func:`check_plateau`); diverged runs are counted.
 
     Holds when no run that ran to the end fails and at least one ran to the end (a grid where
-    every run diverges says nothing about where GD stands). ``runs``: {spec: {seed: run}}.
+    every run diverges says nothing about where GD stands). ``runs``: one per member (optimizer, seed).
     """
     numbers, failures, finished = {}, 0, 0
-    for spec, by_seed in runs.items():
+    for spec, of_spec in runs.by("optimizer").items():
         rel, low, fractions, diverged = [], [], [], []
-        for seed, r in by_seed.items():
-            claim = check_plateau({spec: r}, diverging=(spec,) if r.diverged else ())
+        for member, r in of_spec.items():
+            seed = member["seed"]
+            claim = check_plateau(Runs({member: r}), diverging=(spec,) if r.diverged else ())
             if r.diverged:
                 diverged.append(seed)
                 continue
@@ -99,7 +104,7 @@ def check_plateau_at_depth(runs: Mapping[str, Mapping[int, object]], depth: int,
                 low.append(seed)
         finished += len(rel)
         failures += len(low)
-        numbers[spec] = {"runs": len(by_seed), "diverged": len(diverged), "failed_seeds": low,
+        numbers[spec] = {"runs": len(of_spec), "diverged": len(diverged), "failed_seeds": low,
                          "relative_loss_min": min(rel) if rel else None,
                          "relative_loss_max": max(rel) if rel else None,
                          "grad_fraction_min": min(fractions) if fractions else None}
@@ -112,16 +117,18 @@ def check_plateau_at_depth(runs: Mapping[str, Mapping[int, object]], depth: int,
                   "below": failures, "by_spec": numbers})
 
 
-def second_order_at_depth(depth: int, width: int, spec: str, seeds: Iterable[int] = SEEDS) -> dict:
+def second_order_at_depth(depth: int, width: int, spec: str, seeds: Iterable[int] = SEEDS) -> Runs:
     """``spec`` on each seed at ``depth`` and ``width`` within DEPTH_BUDGETS[depth] iterations,
-    stopping at relative DEPTH_TARGET: {seed: Result}."""
-    return second_order_runs(seeds, (spec,), DEPTH_BUDGETS[depth], DEPTH_TARGET, depth=depth, wdim=width)[spec]
+    stopping at relative DEPTH_TARGET (:func:`linnet.claims.second_order_runs`'s Runs)."""
+    return second_order_runs(seeds, (spec,), DEPTH_BUDGETS[depth], DEPTH_TARGET, depth=depth, wdim=width)
 
 
-def check_second_order_at_depth(by_seed: Mapping[int, object], spec: str, depth: int, width: int) -> Claim:
+def check_second_order_at_depth(runs: Runs, spec: str, depth: int, width: int) -> Claim:
     """Claim 2 at depth: ``spec`` reaches relative DEPTH_TARGET on every seed within the budget
-    (:func:`check_second_order` with ``spec`` as the method that must succeed)."""
-    table = check_second_order({spec: by_seed}, reliable=(spec,), target=DEPTH_TARGET)
+    (:func:`check_second_order` with ``spec`` as the method that must succeed). ``runs``: one per
+    seed, of optimizer ``spec``."""
+    by_seed = runs.select(optimizer=spec)
+    table = check_second_order(by_seed, reliable=(spec,), target=DEPTH_TARGET)
     finals = [r.relative_loss for r in by_seed.values() if r.relative_loss is not None]
     numbers = {"depth": depth, "width": width, "budget": DEPTH_BUDGETS[depth], **table.numbers[spec],
                "final_relative_loss_max": max(finals) if finals else None,
@@ -133,24 +140,29 @@ def check_second_order_at_depth(by_seed: Mapping[int, object], spec: str, depth:
 
 def samples_runs_at_depth(depth: int, width: int, seeds: Iterable[int] = SEEDS, lr: float = SAMPLES_LR,
                           nsamples: Iterable[int] = SAMPLES_NSAMPLES, init: str = "gaussian",
-                          steps: int = POST_STEPS) -> dict:
-    """GD at the same per-sample step on each sample size, every seed in one batch:
-    {seed: {nsamples: run}} (:func:`linnet.claims.samples_runs`, batched over seeds)."""
+                          steps: int = POST_STEPS) -> Runs:
+    """GD at the same per-sample step on each sample size, every seed in one batch: Runs keyed by
+    Member(family="post", seed, nsamples, depth, wdim=width, init, optimizer, steps), seed-major
+    (:func:`linnet.claims.samples_runs`, batched over seeds)."""
     seeds, nsamples = list(seeds), list(nsamples)
     pairs = [(s, n) for s in seeds for n in nsamples]
     problems = [post_problem(s, depth=depth, wdim=width, nsamples=n, init=init) for s, n in pairs]
     batch = run_first_order(problems, f"gd[lr={lr!r}]", steps, lrs=[per_sample_lr(lr, n) for _, n in pairs])
     out: dict = {}
     for i, (s, n) in enumerate(pairs):
-        out.setdefault(s, {})[n] = batch.member(i, problems[i], f"gd[lr={per_sample_lr(lr, n)!r}]")
-    return out
+        spec = f"gd[lr={per_sample_lr(lr, n)!r}]"
+        member = Member(family="post", seed=s, nsamples=n, depth=depth, wdim=width, init=init, optimizer=spec,
+                        steps=steps)
+        out[member] = batch.member(i, problems[i], spec)
+    return Runs(out)
 
 
-def check_samples_at_depth(runs: Mapping[int, Mapping[int, object]], depth: int, width: int,
+def check_samples_at_depth(runs: Runs, depth: int, width: int,
                            compared=SAMPLES_COMPARED, init: str = "gaussian") -> Claim:
     """Claim 3 at depth: :func:`check_samples` holds on every seed (spread <= SAMPLES_FACTOR).
-    ``init`` names the runs' start (in the key where it is not the post's Gaussian draw)."""
-    per_seed = {s: check_samples(by_n, compared) for s, by_n in runs.items()}
+    ``runs``: one per member (seed, nsamples). ``init`` names the runs' start (in the key where it
+    is not the post's Gaussian draw)."""
+    per_seed = {s: check_samples(by_n, compared) for s, by_n in runs.by("seed").items()}
     spreads = [c.numbers["spread"] for c in per_seed.values() if c.numbers["spread"] is not None]
     failed = [s for s, c in per_seed.items() if not c.holds]
     key = "samples-at-depth" + ("" if init == "gaussian" else f"-{init}")
@@ -161,4 +173,4 @@ def check_samples_at_depth(runs: Mapping[int, Mapping[int, object]], depth: int,
                   "spread_min": min(spreads) if spreads else None, "spread_max": max(spreads) if spreads else None,
                   "relative_loss_min": min(c.numbers["relative_loss"][str(n)] or np.inf
                                            for c in per_seed.values() for n in compared),
-                  "diverged": sum(r.diverged for by_n in runs.values() for r in by_n.values())})
+                  "diverged": sum(r.diverged for r in runs.values())})

@@ -1,13 +1,14 @@
 """Checks of the second-order claims: the Gauss-Newton step (2), the post's LM floor (7), the
 second-order methods compared (8) and float32 (9).
 
+Checks of one run take its result; checks over several take :class:`linnet.experiment.Runs`.
 Thresholds were set from measurements on seeds 0-19; the measured range and the margin are
 written beside each (docs/design.md, "Claims and thresholds").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from linnet.claims.constants import (
     SECOND_ORDER_TARGET,
 )
 from linnet.claims.measures import contraction, first_below
+from linnet.experiment import Runs
 
 #: claim 7: the window (last iterations) over which the faithful run must sit on its floor
 LM_FLOOR_WINDOW = 20
@@ -94,16 +96,18 @@ def check_lm_floor(faithful, sane) -> Claim:
                   "faithful_steps": faithful.steps, "sane_steps": sane.steps})
 
 
-def check_second_order(runs: Mapping[str, Mapping[int, object]],
+def check_second_order(runs: Runs,
                        reliable: Iterable[str] = SECOND_ORDER_RELIABLE,
                        target: float = SECOND_ORDER_TARGET) -> Claim:
     """Fact 8: iterations and time to relative ``target`` per method over seeds, success counts.
 
     Holds when every method in ``reliable`` reaches the target on every seed; the others (K-FAC
-    undamped can fail) are reported, and nothing requires a method to fail.
+    undamped can fail) are reported, and nothing requires a method to fail. ``runs``: one run per
+    member (optimizer, seed).
     """
     table = {}
-    for spec, by_seed in runs.items():
+    for spec, of_spec in runs.by("optimizer").items():
+        by_seed = {m["seed"]: r for m, r in of_spec.items()}
         reached = {s: r.steps_to(target) for s, r in by_seed.items()}
         ok = [n for n in reached.values() if n is not None]
         table[spec] = {
@@ -120,16 +124,17 @@ def check_second_order(runs: Mapping[str, Mapping[int, object]],
                  "(iterations, time and success counts of all methods reported)", holds, table)
 
 
-def check_float32(runs: Mapping[str, Mapping[str, object]]) -> Claim:
+def check_float32(runs: Runs) -> Claim:
     """Fact 9: where float32 stalls against float64.
 
     A first-order run at the post's budget is far above both floors, so float32 ends where
     float64 does (within 1e-3 relative); a method that reaches float64's floor (below 1e-20)
-    stalls in float32 between eps32^2 and FLOAT32_FLOOR_MAX.
+    stalls in float32 between eps32^2 and FLOAT32_FLOOR_MAX. ``runs``: per optimizer, one run
+    with member ``dtype="float64"`` and one with ``dtype="float32"``.
     """
     numbers, holds = {}, bool(runs)
-    for spec, pair in runs.items():
-        f64, f32 = pair["float64"], pair["float32"]
+    for spec, pair in runs.by("optimizer").items():
+        f64, f32 = pair.one(dtype="float64"), pair.one(dtype="float32")
         floor64 = float(np.nanmin(f64.relative_losses))
         floor32 = float(np.nanmin(f32.relative_losses))
         if floor64 < SECOND_ORDER_TARGET:

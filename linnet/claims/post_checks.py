@@ -1,6 +1,7 @@
 """Checks of the post's first-order claims (1, 3) and of the facts about them (4, 5, 6).
 
-Each ``check_*`` takes results (or measured numbers) and returns a :class:`Claim` whose statement
+Each ``check_*`` takes runs (:class:`linnet.experiment.Runs`, picked by member parameter) or
+measured numbers and returns a :class:`Claim` whose statement
 is what is asserted. Thresholds were set from measurements on seeds 0-19; the measured range and
 the margin are written beside each (docs/design.md, "Claims and thresholds").
 """
@@ -21,6 +22,7 @@ from linnet.claims.constants import (
     SLOW_TARGET,
 )
 from linnet.claims.measures import decades_fallen, imbalance_drift
+from linnet.experiment import Runs
 from linnet.spec import parse
 
 #: claim 1: the window over which the loss's fall is measured (reported, not asserted: claim 5
@@ -55,11 +57,11 @@ def _first_order(spec: str) -> bool:
     return parse(spec).first_order
 
 
-def check_plateau(results: Mapping[str, object], diverging: Iterable[str] = POST_DIVERGING) -> Claim:
+def check_plateau(runs: Runs, diverging: Iterable[str] = POST_DIVERGING) -> Claim:
     """Claim 1, as asserted: after the post's budget, every first-order run that does not diverge
     has relative loss above PLATEAU_RELATIVE_LOSS and a gradient norm above
     CRITICAL_GRAD_FRACTION of its initial value (so it is not at a critical point); the runs in
-    ``diverging`` diverge.
+    ``diverging`` diverge. Each run is named by its member's ``optimizer``.
 
     Runs of optimizers that are not first-order (declared capability) are left out, so the whole
     of :func:`linnet.claims.post_runs` can be passed. The decades the loss fell over the last
@@ -67,7 +69,8 @@ def check_plateau(results: Mapping[str, object], diverging: Iterable[str] = POST
     """
     diverging = set(diverging)
     numbers, holds = {}, True
-    for spec, r in results.items():
+    for member, r in runs.items():
+        spec = member["optimizer"]
         if not _first_order(r.optimizer):
             continue
         if spec in diverging or r.diverged:
@@ -86,10 +89,11 @@ def check_plateau(results: Mapping[str, object], diverging: Iterable[str] = POST
                  "diverge", holds, numbers)
 
 
-def check_samples(results: Mapping[int, object], compared=SAMPLES_COMPARED) -> Claim:
+def check_samples(runs: Runs, compared=SAMPLES_COMPARED) -> Claim:
     """Claim 3: at the same per-sample step, GD's relative loss after 3000 steps is the same
-    within SAMPLES_FACTOR for nsamples in ``compared`` (0 = the expected loss)."""
-    rel = {n: results[n].relative_loss for n in results}
+    within SAMPLES_FACTOR for nsamples in ``compared`` (0 = the expected loss); one run per
+    member ``nsamples``."""
+    rel = {m["nsamples"]: r.relative_loss for m, r in runs.items()}
     values = [rel[n] for n in compared if n in rel]
     spread = max(values) / min(values) if len(values) >= 2 and None not in values else None
     holds = spread is not None and spread <= SAMPLES_FACTOR
@@ -125,10 +129,14 @@ def check_slow_not_stuck(slow: Mapping[int, dict]) -> Claim:
                   "stall_curvature_cond": {s: v["stall_curvature_cond"] for s, v in slow.items()}})
 
 
-def check_balanced(problem, post_result, balanced_result) -> Claim:
+def check_balanced(problem, runs: Runs) -> Claim:
     """Fact 6: the plateau is the initialisation's imbalance: from a balanced factorisation of the
     same product GD gets at least BALANCED_FACTOR lower relative loss, while along plain GD the
-    imbalance drifts by less than IMBALANCE_DRIFT (both hold on every seed 0-19)."""
+    imbalance drifts by less than IMBALANCE_DRIFT (both hold on every seed 0-19).
+
+    ``runs``: one run with member ``start="post"`` (on ``problem``) and one with ``start="balanced"``
+    (:func:`linnet.claims.balanced_runs`)."""
+    post_result, balanced_result = runs.one(start="post"), runs.one(start="balanced")
     if post_result.diverged or balanced_result.diverged:
         factor = None
     else:

@@ -4,6 +4,14 @@ Every producer that loops over seeds or configurations takes ``map`` (default: t
 called as ``map(fn, items)`` and expected to return the results in order, so a sweep engine can
 run the loop in batches, on a process pool or on a cluster without touching the checks. ``fn``
 is a module-level function applied to plain arguments, so it pickles.
+
+Every producer of runs returns :class:`linnet.experiment.Runs` keyed by a
+:class:`~linnet.experiment.Member` that describes the run (family, seed, nsamples, depth, wdim,
+init, dtype, start, optimizer, steps, target, backend, as far as they apply), so the checks pick
+runs by parameter: ``runs.select(optimizer=spec)``, ``runs.by("seed")``, ``runs.one(start="post")``.
+Two producers return measurements rather than runs and keep their own shape:
+:func:`post_kappas` ({seed: kappa}) and :func:`slow_runs` ({seed: {"steps", stall statistics}}:
+the long runs are a batch that records only steps to the target).
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from linnet.claims.constants import (
     STALL_STEPS,
 )
 from linnet.claims.measures import gauss_newton_curvature
+from linnet.experiment import Member, Runs
 from linnet.problems import post_problem
 from linnet.run import run
 from linnet.spec import parse
@@ -39,18 +48,22 @@ def _run_spec(spec: str, problem, steps: int, backend: str = "numpy", target=Non
 
 
 def post_runs(seed: int = 0, backend: str = "numpy", steps: int = POST_STEPS,
-              gn_steps: int = POST_GN_STEPS, problem=None, gauss_newton: bool = True, map=map) -> dict:
+              gn_steps: int = POST_GN_STEPS, problem=None, gauss_newton: bool = True, map=map) -> Runs:
     """The post's experiment: its 8 first-order runs and (numpy) its 2 Gauss-Newton runs.
 
-    Returns {spec: Result}. ``problem`` defaults to ``post_problem(seed)``.
+    Returns Runs keyed by Member(family="post", seed, optimizer, steps, backend).
+    ``problem`` defaults to ``post_problem(seed)`` (one given is described as family "given").
     """
+    family = "post" if problem is None else "given"
     problem = post_problem(seed) if problem is None else problem
     specs = list(POST_FIRST_ORDER)
-    out = dict(zip(specs, map(functools.partial(_run_spec, problem=problem, steps=steps, backend=backend), specs)))
+    out = {Member(family=family, seed=seed, optimizer=s, steps=steps, backend=backend): r for s, r in
+           zip(specs, map(functools.partial(_run_spec, problem=problem, steps=steps, backend=backend), specs))}
     if gauss_newton:
         gn = list(POST_GAUSS_NEWTON)
-        out.update(zip(gn, map(functools.partial(_run_spec, problem=problem, steps=gn_steps), gn)))
-    return out
+        out.update({Member(family=family, seed=seed, optimizer=s, steps=gn_steps, backend="numpy"): r for s, r in
+                    zip(gn, map(functools.partial(_run_spec, problem=problem, steps=gn_steps), gn))})
+    return Runs(out)
 
 
 def per_sample_lr(lr: float, nsamples: int, reference: int = 1000) -> float:
@@ -69,15 +82,20 @@ def _samples_run(n, seed, lr, steps, family_problem, backend, problem_kwargs):
 
 def samples_runs(seed: int = 0, nsamples: Iterable[int] = (100, 1000, 10_000, 100_000, 0),
                  lr: float = 1e-5, steps: int = POST_STEPS, family_problem=post_problem,
-                 backend: str = "numpy", map=map, **problem_kwargs) -> dict:
-    """GD at the same per-sample step on each sample size (0 = expected loss): {nsamples: Result}.
+                 backend: str = "numpy", map=map, **problem_kwargs) -> Runs:
+    """GD at the same per-sample step on each sample size (0 = expected loss): Runs keyed by
+    Member(family, seed, nsamples, **problem_kwargs, optimizer, steps, backend).
 
-    The problems share W1, W2 and A (drawn before X), so only the samples differ.
+    The problems share W1, W2 and A (drawn before X), so only the samples differ. ``family`` is
+    ``family_problem``'s name without ``_problem`` ("post", "conditioned").
     """
     nsamples = list(nsamples)
     fn = functools.partial(_samples_run, seed=seed, lr=lr, steps=steps, family_problem=family_problem,
                            backend=backend, problem_kwargs=problem_kwargs)
-    return dict(zip(nsamples, map(fn, nsamples)))
+    family = family_problem.__name__.removesuffix("_problem")
+    return Runs({Member(family=family, seed=seed, nsamples=n, **problem_kwargs,
+                        optimizer=f"gd[lr={per_sample_lr(lr, n)!r}]", steps=steps, backend=backend): r
+                 for n, r in zip(nsamples, map(fn, nsamples))})
 
 
 def _kappa(seed):
@@ -119,48 +137,64 @@ def slow_runs(seeds: Iterable[int] = range(20), lr: float = SLOW_LR, target: flo
 
 def _balanced(seed, spec, steps):
     problem = post_problem(seed)
-    return {"post": run(problem, spec, steps), "balanced": run(problem.balanced(), spec, steps)}
+    return run(problem, spec, steps), run(problem.balanced(), spec, steps)
 
 
-def balanced_runs(seed: int, spec: str = "gd[lr=1e-05]", steps: int = POST_STEPS) -> dict:
-    """GD from the post's initialisation and from a balanced one of the same product."""
-    return _balanced(seed, spec, steps)
+def _balanced_members(seed, spec, steps, pair) -> dict:
+    return {Member(family="post", seed=seed, start=start, optimizer=spec, steps=steps): r
+            for start, r in zip(("post", "balanced"), pair)}
+
+
+def balanced_runs(seed: int, spec: str = "gd[lr=1e-05]", steps: int = POST_STEPS) -> Runs:
+    """GD from the post's initialisation and from a balanced one of the same product: two runs,
+    Member(family="post", seed, start="post" or "balanced", optimizer, steps)."""
+    return Runs(_balanced_members(seed, spec, steps, _balanced(seed, spec, steps)))
 
 
 def balanced_runs_over_seeds(seeds: Iterable[int] = range(20), spec: str = "gd[lr=1e-05]",
-                             steps: int = POST_STEPS, map=map) -> dict:
-    """:func:`balanced_runs` on each seed: {seed: {"post": Result, "balanced": Result}}."""
+                             steps: int = POST_STEPS, map=map) -> Runs:
+    """:func:`balanced_runs` on each seed, in one Runs (two members per seed)."""
     seeds = list(seeds)
-    return dict(zip(seeds, map(functools.partial(_balanced, spec=spec, steps=steps), seeds)))
+    pairs = map(functools.partial(_balanced, spec=spec, steps=steps), seeds)
+    return Runs({m: r for s, pair in zip(seeds, pairs) for m, r in _balanced_members(s, spec, steps, pair).items()})
 
 
 def _second_order_row(spec, seeds, steps, target, problem_kwargs):
-    return {s: run(post_problem(s, **problem_kwargs), spec, steps, target=target) for s in seeds}
+    return [run(post_problem(s, **problem_kwargs), spec, steps, target=target) for s in seeds]
 
 
 def second_order_runs(seeds: Iterable[int] = range(20), specs: Iterable[str] = SECOND_ORDER,
                       steps: int = SECOND_ORDER_STEPS, target: float = SECOND_ORDER_TARGET, map=map,
-                      **problem_kwargs) -> dict:
-    """Each spec on each post seed, stopping at relative ``target``: {spec: {seed: Result}}.
+                      **problem_kwargs) -> Runs:
+    """Each spec on each post seed, stopping at relative ``target``: Runs keyed by
+    Member(family="post", seed, **problem_kwargs, optimizer, steps, target), spec-major.
 
     ``problem_kwargs`` go to :func:`linnet.problems.post_problem` (e.g. ``depth=3, wdim=6``).
     """
     seeds, specs = list(seeds), list(specs)
     fn = functools.partial(_second_order_row, seeds=seeds, steps=steps, target=target,
                            problem_kwargs=problem_kwargs)
-    return dict(zip(specs, map(fn, specs)))
+    return Runs({Member(family="post", seed=s, **problem_kwargs, optimizer=spec, steps=steps, target=target): r
+                 for spec, row in zip(specs, map(fn, specs)) for s, r in zip(seeds, row)})
+
+
+def _float32_steps(spec: str) -> int:
+    return POST_STEPS if parse(spec).first_order else POST_GN_STEPS
 
 
 def _float32_pair(spec, seed):
     problem = post_problem(seed)
-    steps = POST_STEPS if parse(spec).first_order else POST_GN_STEPS
-    return {"float64": run(problem, spec, steps), "float32": run(problem.astype(np.float32), spec, steps)}
+    steps = _float32_steps(spec)
+    return run(problem, spec, steps), run(problem.astype(np.float32), spec, steps)
 
 
-def float32_runs(seed: int = 0, specs: Iterable[str] = FLOAT32_SPECS, map=map) -> dict:
-    """Each spec in float64 and float32 on the post problem: {spec: {"float64": R, "float32": R}}.
+def float32_runs(seed: int = 0, specs: Iterable[str] = FLOAT32_SPECS, map=map) -> Runs:
+    """Each spec in float64 and float32 on the post problem: Runs keyed by
+    Member(family="post", seed, dtype="float64" or "float32", optimizer, steps).
 
     First-order methods (declared ``first_order``) run the post's 3000 steps, others 200 iterations.
     """
     specs = list(specs)
-    return dict(zip(specs, map(functools.partial(_float32_pair, seed=seed), specs)))
+    pairs = map(functools.partial(_float32_pair, seed=seed), specs)
+    return Runs({Member(family="post", seed=seed, dtype=dtype, optimizer=spec, steps=_float32_steps(spec)): r
+                 for spec, pair in zip(specs, pairs) for dtype, r in zip(("float64", "float32"), pair)})

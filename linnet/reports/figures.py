@@ -67,8 +67,9 @@ def corrected_figure(rep) -> Figure:
     closed-form level and the float64 floor."""
     fig = Figure(figsize=(12, 8.5), dpi=DPI, layout="constrained")
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
-    runs = {**{s: rep.post[s] for s in claims.POST_FIRST_ORDER},
-            **{s: rep.post[s] for s in claims.POST_GAUSS_NEWTON if s in rep.post},
+    post = {m.optimizer: r for m, r in rep.post.items()}
+    runs = {**{s: post[s] for s in claims.POST_FIRST_ORDER},
+            **{s: post[s] for s in claims.POST_GAUSS_NEWTON if s in post},
             **rep.post_lm,
             **{s: r for s, r in rep.extra.items() if s != "closed-form"}}
     index: dict = {}
@@ -125,16 +126,16 @@ def balanced_figure(rep) -> Figure:
     fig = Figure(figsize=(10, 5.5), dpi=DPI, layout="constrained")
     ax = fig.subplots()
     colors = ["#4292c6", "#e6550d", "#31a354", "#756bb1"]
-    for (spec, pair), color in zip(rep.balanced.items(), colors):
+    for (spec, pair), color in zip(rep.balanced.by("optimizer").items(), colors):
         for key, ls, what in (("post", "-", "post's init"), ("balanced", "--", "balanced init")):
-            r = pair[key]
+            r = pair.one(start=key)
             rel = np.asarray(r.relative_losses)
             rel = rel[np.isfinite(rel)]
             end = "diverged" if r.diverged else f"{r.relative_loss:.1e}"
             ax.semilogy(*_thin(rel), color=color, ls=ls, lw=2, label=f"{spec}, {what} → {end}")
     p = rep.problem
-    drift = claims.imbalance_drift(p, rep.balanced["gd[lr=1e-05]"]["post"]) if "gd[lr=1e-05]" in rep.balanced \
-        else math.nan
+    post_gd = rep.balanced.select(optimizer="gd[lr=1e-05]", start="post")
+    drift = claims.imbalance_drift(p, post_gd.one()) if post_gd else math.nan
     ax.set_xlabel("iteration")
     ax.set_ylabel("relative loss")
     ax.grid(True, alpha=0.4)
@@ -181,14 +182,15 @@ def nsamples_figure(rep) -> Figure:
     """GD at the same per-sample step for each sample size, and its relative loss against nsamples."""
     fig = Figure(figsize=(12, 5), dpi=DPI, layout="constrained")
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[3, 2])
-    sizes = [n for n in rep.samples if n]
+    by_n = {m.nsamples: r for m, r in rep.samples.items()}
+    sizes = [n for n in by_n if n]
     cmap = ["#c6dbef", "#6baed6", "#2171b5", "#08306b", "#000000"]
     for n, color in zip(sizes, cmap):
-        r = rep.samples[n]
+        r = by_n[n]
         rel = np.asarray(r.relative_losses)
         ax1.semilogy(*_thin(rel[np.isfinite(rel)]), color=color, lw=2,
                      label=f"nsamples = {n:,}, {r.optimizer}")
-    expected = rep.samples.get(0)
+    expected = by_n.get(0)
     if expected is not None:
         rel = np.asarray(expected.relative_losses)
         ax1.semilogy(*_thin(rel[np.isfinite(rel)]), color="tab:red", ls="--", lw=1.5,
@@ -197,7 +199,7 @@ def nsamples_figure(rep) -> Figure:
     ax1.set_ylabel("relative loss")
     ax1.grid(True, alpha=0.4)
     ax1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
-    finals = [rep.samples[n].relative_loss for n in sizes]
+    finals = [by_n[n].relative_loss for n in sizes]
     ax2.loglog(sizes, [f if f is not None else np.nan for f in finals], "o-", color="#2171b5",
                label=f"after {rep.steps} steps")
     if expected is not None and expected.relative_loss is not None:

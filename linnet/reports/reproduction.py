@@ -27,7 +27,9 @@ everything else runs on numpy.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import sys
 import time
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ import numpy as np
 import linnet
 from linnet import claims
 from linnet.errors import LinnetError
+from linnet.experiment import Runs
 from linnet.problems import post_problem
 from linnet.run import BACKENDS, check_steps, run
 
@@ -70,13 +73,13 @@ class Reproduction:
     steps: int
     gn_steps: int
     problem: linnet.Problem
-    post: dict  #: claims.post_runs: {spec: Result}, 8 first-order + POST_GAUSS_NEWTON
+    post: Runs  #: claims.post_runs: 8 first-order + POST_GAUSS_NEWTON, one per member optimizer
     post_lm: dict  #: {spec: Result} the post's LM as it ran (trace post_metric)
     extra: dict  #: {spec: Result} lm, kfac, als, closed-form
-    balanced: dict  #: {spec: {"post": Result, "balanced": Result}}
+    balanced: Runs  #: claims.balanced_runs of each BALANCED_SPECS: members (optimizer, start)
     long: linnet.Result
     long_info: dict
-    samples: dict  #: {nsamples: Result}
+    samples: Runs  #: claims.samples_runs: one per member nsamples
     kappas: dict  #: {seed: kappa}
     seconds: dict = field(default_factory=dict)  #: wall time of each stage
 
@@ -174,10 +177,10 @@ def compute(seed: int = 0, backend: str = "numpy", steps: int = claims.POST_STEP
             s: run(problem, s, gn_steps) for s in (post_lm_spec(h, faithful_lm) for h in POST_LM_STEP_SIZES)})
         extra = stage("second order", lambda: {
             s: run(problem, s, 1 if s == "closed-form" else gn_steps) for s in EXTRA_SPECS})
-        balanced = stage("balanced", lambda: {
-            s: claims.balanced_runs(seed, s, steps) for s in BALANCED_SPECS})
+        balanced = stage("balanced", lambda: functools.reduce(
+            operator.or_, (claims.balanced_runs(seed, s, steps) for s in BALANCED_SPECS), Runs()))
         # the post's own gd[lr=1e-05] run is where the long run's prediction starts (numpy only)
-        stall = post.get(f"gd[lr={claims.SLOW_LR!r}]") if backend == "numpy" else None
+        stall = post.one(optimizer=f"gd[lr={claims.SLOW_LR!r}]") if backend == "numpy" else None
         long, long_info = stage("long gd", lambda: long_gd(
             problem, seed, max_steps=long_max_steps, stall_steps=steps, stall_result=stall))
         samples = stage("nsamples", lambda: claims.samples_runs(seed, SAMPLE_SIZES, steps=steps))
@@ -195,15 +198,14 @@ def check_claims(rep: Reproduction) -> list[dict]:
     An error in a check is an error (it propagates). The LM floor is checked only on the post's
     faithful LM; with ``--fast-lm`` its entry says so, with ``holds`` None.
     """
-    first = {s: rep.post[s] for s in claims.POST_FIRST_ORDER}
+    first = Runs((m, r) for m, r in rep.post.items() if m.optimizer in claims.POST_FIRST_ORDER)
     out = [claims.check_plateau(first)]
-    out += [claims.check_gauss_newton(rep.post[s], linnet.parse(s).step, claims.POST_GAUSS_NEWTON_WITHIN[s])
-            for s in claims.POST_GAUSS_NEWTON]
+    out += [claims.check_gauss_newton(rep.post.one(optimizer=s), linnet.parse(s).step,
+                                      claims.POST_GAUSS_NEWTON_WITHIN[s]) for s in claims.POST_GAUSS_NEWTON]
     faithful = post_lm_spec(0.2, True)
     if faithful in rep.post_lm:
-        out.append(claims.check_lm_floor(rep.post_lm[faithful], rep.post["gauss-newton[step=0.2]"]))
-    pair = rep.balanced["gd[lr=1e-05]"]
-    out.append(claims.check_balanced(rep.problem, pair["post"], pair["balanced"]))
+        out.append(claims.check_lm_floor(rep.post_lm[faithful], rep.post.one(optimizer="gauss-newton[step=0.2]")))
+    out.append(claims.check_balanced(rep.problem, rep.balanced.select(optimizer="gd[lr=1e-05]")))
     info = rep.long_info
     out.append(claims.check_slow_not_stuck({rep.seed: {
         "steps": info["steps"] if info["reached"] else None, "time_constant": info["time_constant"],

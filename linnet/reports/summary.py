@@ -35,8 +35,8 @@ def summarize(rep: Reproduction, files: dict | None = None) -> dict:
     y2 = p.y_norm2
     closed = rep.extra["closed-form"]
     bal = {}
-    for spec, pair in rep.balanced.items():
-        post_r, bal_r = pair["post"], pair["balanced"]
+    for spec, pair in rep.balanced.by("optimizer").items():
+        post_r, bal_r = pair.one(start="post"), pair.one(start="balanced")
         factor = (post_r.relative_loss / bal_r.relative_loss
                   if not (post_r.diverged or bal_r.diverged) and bal_r.relative_loss else None)
         bal[spec] = {
@@ -49,7 +49,8 @@ def summarize(rep: Reproduction, files: dict | None = None) -> dict:
             "balanced_imbalance_final": plain(np.linalg.norm(linnet.imbalance(bal_r.weights))),
         }
     samples = {}
-    for n, r in rep.samples.items():
+    for m, r in rep.samples.items():
+        n = m.nsamples
         samples[str(n)] = {"nsamples": n, "lr": linnet.parse(r.optimizer).lr, **run_numbers(r)}
     finite = [v["relative_loss"] for v in samples.values() if v["relative_loss"]]
     kap = np.array(list(rep.kappas.values()))
@@ -65,11 +66,12 @@ def summarize(rep: Reproduction, files: dict | None = None) -> dict:
         "post_figure": {
             "note": "the post's figures: losses as the post records them (before each update); "
                     "its LM curves plot post_metric = np.sum(Yhat - Y)**2 with lstsq rcond=-1",
-            "runs": {s: run_numbers(r) for s, r in rep.post.items() if s in claims.POST_FIRST_ORDER},
+            "runs": {m.optimizer: run_numbers(r) for m, r in rep.post.items()
+                     if m.optimizer in claims.POST_FIRST_ORDER},
             "lm": {s: run_numbers(r) for s, r in rep.post_lm.items()},
         },
         "corrected_figure": {
-            "runs": {**{s: run_numbers(r) for s, r in rep.post.items()},
+            "runs": {**{m.optimizer: run_numbers(r) for m, r in rep.post.items()},
                      **{s: run_numbers(r) for s, r in rep.post_lm.items()},
                      **{s: run_numbers(r) for s, r in rep.extra.items()}},
             "closed_form_relative_loss": plain(closed.relative_loss),

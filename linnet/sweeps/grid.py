@@ -4,17 +4,17 @@ A grid maps each problem parameter to a list of values (``seed: [0, 1, ...]``, `
 holds a list of optimizer specs, the step limit and an optional target relative loss. Its members
 are the product of all of these; each member is a plain dict (a description, never arrays) with a
 stable id: the first 16 hex digits of the SHA-256 of its canonical JSON, so the same parameters
-give the same id on any machine and in any order of the grid's keys.
+give the same id on any machine and in any order of the grid's keys
+(:func:`linnet.experiment.member_id`, the id of a claim run's :class:`~linnet.experiment.Member` too).
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 from dataclasses import dataclass, field
 
 from linnet.errors import LinnetError
+from linnet.experiment import member_id
 from linnet.record import TARGETS, steps_to_key
 from linnet.spec import parse
 
@@ -30,13 +30,6 @@ DTYPES = ("float64", "float32")
 RECORD_TARGETS = tuple(sorted({1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12, *TARGETS}, reverse=True))
 #: the column of a target, ``steps_to_1e-12`` (the run record's key)
 target_column = steps_to_key
-
-
-def member_id(member: dict) -> str:
-    """Stable id of a member description (its ``id`` key, if any, is ignored)."""
-    body = {k: (list(v) if isinstance(v, tuple) else v) for k, v in member.items() if k != "id"}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _check_value(key: str, value):
