@@ -21,13 +21,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 np.seterr(all="warn")
 
 # the regression gate: --linnet-baseline PATH, --linnet-update-baseline
-pytest_plugins = ["linnet.pytest_plugin", "linnet.verdicts"]  # + the claims verdict
+pytest_plugins = ["linnet.testing.plugin", "linnet.testing.verdicts"]  # + the claims verdict
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
     """Add CPU model, cores, BLAS library and threads, numpy/scipy/TensorFlow versions."""
-    from linnet.benchmarking import machine_info as linnet_machine_info
-    from linnet.calibration import measure
+    from linnet.runs.machine import machine_info as linnet_machine_info
+    from linnet.testing.calibration import measure
 
     machine_info["linnet"] = linnet_machine_info()
     machine_info["linnet"]["calibration"] = measure()  # matmul rate and per-call cost, for compare

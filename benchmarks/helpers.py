@@ -1,12 +1,12 @@
 """Small helpers shared by the benchmark modules: timed runs and the gate's declared tolerances.
 
-The tolerances below are the regression gate's (linnet.tolerance), set from the figures of the
+The tolerances below are the regression gate's (linnet.testing.tolerance), set from the figures of the
 whole suite measured with OPENBLAS_NUM_THREADS=1 and with the default 2 threads on one machine
 (the largest difference between the two is written beside each, and the margin over it).
 """
 
-from linnet.run import run
-from linnet.tolerance import decades, exact, figure, relative
+from linnet.runs.loop import run
+from linnet.testing.tolerance import decades, exact, figure, relative
 
 #: a run's relative loss and other floats of a run (trajectories of up to 3000 steps; float64).
 #: Measured: 1 against 2 BLAS threads, all 595 figures common to both runs bit-identical (the

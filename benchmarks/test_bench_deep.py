@@ -1,12 +1,12 @@
 """Deep linear networks (issue 12): the second-order targets at depth 3 and 4, and the literature's
-claims measured over seeds (linnet.deep_claims; thresholds and measured ranges in docs/deep.md)."""
+claims measured over seeds (linnet.claims.literature; thresholds and measured ranges in docs/deep.md)."""
 
 import pytest
 from helpers import EXACT, FLOOR, LOSS, figure, timed_run
 
-from linnet import deep_claims as dc
-from linnet.benchmarking import record
-from linnet.problems import post_problem
+from linnet.claims import literature as dc
+from linnet.problems.families import post_problem
+from linnet.testing.benchmarking import record
 
 #: the issue's targets: relative 1e-24 at depth 3 within 100 steps, at depth 4 within 300 (width 6)
 DEPTH_BUDGETS = {3: 100, 4: 300}

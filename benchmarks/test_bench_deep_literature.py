@@ -5,9 +5,11 @@ Hu 2019); measured over seeds 0-19 (thresholds and measured ranges in docs/deep.
 import pytest
 from helpers import EXACT, LOSS, figure
 
-from linnet import deep_margin, deep_narrow, deep_width
-from linnet.benchmarking import record
-from linnet.verdicts import report
+from linnet.claims import margin as deep_margin
+from linnet.claims import narrow as deep_narrow
+from linnet.claims import width as deep_width
+from linnet.testing.benchmarking import record
+from linnet.testing.verdicts import report
 
 
 @pytest.mark.parametrize("ydim", [deep_margin.MARGIN_D, 2 * deep_margin.MARGIN_D])

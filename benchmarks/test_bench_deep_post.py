@@ -9,8 +9,8 @@ reported as "does not hold" with its numbers, and a change of verdict fails the 
 import pytest
 from helpers import EXACT, LOSS, figure
 
-from linnet.benchmarking import record
 from linnet.claims import at_depth as ad
+from linnet.testing.benchmarking import record
 
 CONFIGS = [(d, w) for d in ad.DEPTHS for w in ad.WIDTHS]
 IDS = [f"depth{d}-width{w}" for d, w in CONFIGS]

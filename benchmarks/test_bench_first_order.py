@@ -9,10 +9,10 @@ import pytest
 from helpers import EXACT, LOSS, figure, timed_run
 
 from linnet import claims
-from linnet.benchmarking import record
-from linnet.experiment import Runs
-from linnet.problems import conditioned_problem, post_problem
-from linnet.run import run
+from linnet.problems.families import conditioned_problem, post_problem
+from linnet.runs.experiment import Runs
+from linnet.runs.loop import run
+from linnet.testing.benchmarking import record
 
 SEEDS = range(5)
 

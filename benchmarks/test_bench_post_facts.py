@@ -4,9 +4,9 @@ import pytest
 from helpers import EXACT, LOSS, figure
 
 from linnet import claims
-from linnet.benchmarking import record
-from linnet.problems import post_problem
-from linnet.tolerance import relative
+from linnet.problems.families import post_problem
+from linnet.testing.benchmarking import record
+from linnet.testing.tolerance import relative
 
 ALL_SEEDS = range(20)
 #: kappa(A) from an SVD of a 10x10 matrix: a few ulps (measured: identical under 1 and 2 threads)

@@ -5,10 +5,10 @@ import pytest
 from helpers import EXACT, FLOOR, LOSS, figure, timed_run
 
 from linnet import claims
-from linnet.benchmarking import record, result_info
-from linnet.problems import conditioned_problem, post_problem
-from linnet.run import run
-from linnet.spec import parse
+from linnet.optimizers.spec import parse
+from linnet.problems.families import conditioned_problem, post_problem
+from linnet.runs.loop import run
+from linnet.testing.benchmarking import record, result_info
 
 SEEDS = range(5)
 

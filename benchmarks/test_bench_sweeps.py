@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from helpers import EXACT, LOSS, figure
 
-from linnet.batched import run_first_order
-from linnet.batched_second_order import run_second_order
-from linnet.benchmarking import record
-from linnet.problems import post_problem
-from linnet.run import run
+from linnet.problems.families import post_problem
+from linnet.runs.batched import run_first_order
+from linnet.runs.batched_second_order import run_second_order
+from linnet.runs.loop import run
+from linnet.testing.benchmarking import record
 
 GD = "gd[lr=1e-05]"
 #: members timed one by one, scaled to the batch (a full member-by-member loop of 1000 runs is ~40 s)
@@ -56,7 +56,7 @@ SECOND_ORDER = {"lm": ("lm", 200, 200), "gauss-newton": ("gauss-newton[step=0.2]
 @pytest.mark.parametrize("method", sorted(SECOND_ORDER))
 def test_batched_second_order_to_1e20(benchmark, method):
     """lm on seeds 0-199 and gauss-newton[step=0.2] on seeds 0-99 of the post's problem to relative
-    1e-20, as one program (linnet.batched_second_order) against every member one by one. The batch
+    1e-20, as one program (linnet.runs.batched_second_order) against every member one by one. The batch
     is bit for bit the single runs (asserted: steps and final losses equal). The ratio is recorded,
     not asserted: the per-member LAPACK calls (a 60 x 60 solve per lm trial, ten 6 x 6 eigh per
     Gauss-Newton step) stay one per member, so batching saves only the Python and call overhead.

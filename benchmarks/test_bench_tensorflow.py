@@ -17,8 +17,8 @@ import pytest
 from helpers import LOSS
 
 import linnet
-from linnet.backends import tensorflow as tf_backend
-from linnet.benchmarking import record
+from linnet.runs.backends import tensorflow as tf_backend
+from linnet.testing.benchmarking import record
 
 pytestmark = pytest.mark.tensorflow
 

@@ -26,9 +26,9 @@ import pytest
 from helpers import EXACT, LOSS, figure
 
 import linnet
-from linnet.benchmarking import record
-from linnet.losses import evaluate
-from linnet.stopping import TARGET_REACHED
+from linnet.optimizers.stopping import TARGET_REACHED
+from linnet.problems.losses import evaluate
+from linnet.testing.benchmarking import record
 
 CG = "lm-rowspace[solver=cg]"
 DIRECT = "lm-rowspace[solver=direct]"
@@ -76,7 +76,7 @@ def gd_for(problem, lr: float, seconds: float):
 
 def step_peak_bytes(problem, spec: str) -> int:
     """Peak of numpy's allocations (tracemalloc) during one update at the problem's start."""
-    opt = linnet.spec.as_optimizer(spec)
+    opt = linnet.optimizers.spec.as_optimizer(spec)
     ev = evaluate(problem, problem.weights)
     state = opt.init(problem, problem.weights)
     tracemalloc.start()
@@ -94,7 +94,7 @@ def step_seconds(problem, spec: str, repeats: int = 3) -> float:
     """
     from threadpoolctl import threadpool_limits
 
-    opt = linnet.spec.as_optimizer(spec)
+    opt = linnet.optimizers.spec.as_optimizer(spec)
     state = opt.init(problem, problem.weights)
     best = math.inf
     with threadpool_limits(limits=1, user_api="blas"):
@@ -237,7 +237,7 @@ def draw_scaling(rows, path: str) -> None:
     """Step time against width and depth, and peak memory against width, log-log, one line per method."""
     import matplotlib.pyplot as plt
 
-    from linnet.files import write_atomic
+    from linnet.core.files import write_atomic
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     panels = (("width", "width", "seconds", "CPU time per step, 1 thread (s)"),

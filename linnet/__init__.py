@@ -9,7 +9,7 @@ optimizers on it, and checks every claim with measured numbers.
     >>> result = linnet.run(problem, "adam[lr=0.01]", steps=3000)
     >>> result.relative_loss > 1e-6
     True
-    >>> from linnet.record import record
+    >>> from linnet.runs.record import record
     >>> record(result)["status"]      # the flat run record
     0
 
@@ -17,13 +17,13 @@ Layout and sources: docs/design.md.
 """
 
 from linnet import optimizers  # noqa: F401  (registers the optimizers)
-from linnet.errors import LinnetError
-from linnet.losses import evaluate, imbalance, loss
-from linnet.problems import Problem, conditioned_problem, make_problem, post_problem
-from linnet.results import Result
-from linnet.run import run
-from linnet.spec import format_spec, parse
-from linnet.version import __version__  # noqa: F401
+from linnet.core.errors import LinnetError
+from linnet.core.version import __version__  # noqa: F401
+from linnet.optimizers.spec import format_spec, parse
+from linnet.problems.families import Problem, conditioned_problem, make_problem, post_problem
+from linnet.problems.losses import evaluate, imbalance, loss
+from linnet.runs.loop import run
+from linnet.runs.result import Result
 
 __all__ = [
     "LinnetError",

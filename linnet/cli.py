@@ -13,13 +13,13 @@ import os
 import sys
 
 import linnet
-from linnet import spec
-from linnet.arguments import integer, number
-from linnet.errors import LinnetError
-from linnet.problems import FAMILIES, INITS, POST_COND, POST_DIMS, POST_NSAMPLES, make_problem
+from linnet.core.arguments import integer, number
+from linnet.core.errors import LinnetError
+from linnet.optimizers import spec
+from linnet.problems.families import FAMILIES, INITS, POST_COND, POST_DIMS, POST_NSAMPLES, make_problem
 from linnet.reports import register as register_reports
-from linnet.results import MESSAGES
-from linnet.run import BACKENDS, run
+from linnet.runs.loop import BACKENDS, run
+from linnet.runs.result import MESSAGES
 from linnet.sweeps.commands import register as register_sweeps
 
 EXIT_USAGE = 2

@@ -1,4 +1,4 @@
-"""Batched Gauss-Newton and Levenberg-Marquardt (linnet.batched_second_order) equal one-by-one runs
+"""Batched Gauss-Newton and Levenberg-Marquardt (linnet.runs.batched_second_order) equal one-by-one runs
 bit for bit: each stacked operation against the unstacked call (stacks of 1, 7 and 64 members),
 whole runs with every stop status, and negative controls showing the comparisons can fail.
 
@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 import linnet
-from linnet import batched_second_order as bso
-from linnet import gauss_newton as gn
-from linnet.batched import stack_problems
-from linnet.errors import LinnetError
-from linnet.losses import evaluate
-from linnet.stopping import COMPLETED, DIVERGED, NO_PROGRESS, TARGET_REACHED
+from linnet.core.errors import LinnetError
+from linnet.optimizers.linalg import gauss_newton as gn
+from linnet.optimizers.stopping import COMPLETED, DIVERGED, NO_PROGRESS, TARGET_REACHED
+from linnet.problems.losses import evaluate
+from linnet.runs import batched_second_order as bso
+from linnet.runs.batched import stack_problems
 
 STACKS = (1, 7, 64)
 #: shapes: the post; wdim < xdim, so the Kronecker SVD redoes blocks by SVD (spectrum's refine branch);

@@ -1,6 +1,6 @@
 """Every claim check on a case where its claim holds and on one where it is false (negative controls).
 
-Constructed results are built with :func:`linnet.results.stopped` from loss histories chosen to
+Constructed results are built with :func:`linnet.runs.result.stopped` from loss histories chosen to
 make the claim true or false; run results come from short runs.
 """
 
@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 import linnet
-from linnet import claims, results
-from linnet.experiment import Runs
-from linnet.problems import post_problem
+from linnet import claims
+from linnet.problems.families import post_problem
+from linnet.runs import result as results
+from linnet.runs.experiment import Runs
 
 PROBLEM = post_problem(0)
 Y2 = PROBLEM.y_norm2
@@ -208,7 +209,7 @@ def test_public_names_importable(name):
 
 
 def test_curvature_uses_the_shared_jacobian():
-    from linnet import gauss_newton as gn
+    from linnet.optimizers.linalg import gauss_newton as gn
 
     J = gn.jacobian(PROBLEM.S_factor, PROBLEM.weights)
     s = np.linalg.svd(J, compute_uv=False)

@@ -4,14 +4,14 @@
 import numpy as np
 import pytest
 
-from linnet import results
-from linnet.batched import run_first_order
 from linnet.claims import at_depth as ad
-from linnet.errors import LinnetError
-from linnet.experiment import Runs
-from linnet.problem import numerical_rank, singular_values
-from linnet.problems import post_problem
-from linnet.run import run
+from linnet.core.errors import LinnetError
+from linnet.problems.families import post_problem
+from linnet.problems.problem import numerical_rank, singular_values
+from linnet.runs import result as results
+from linnet.runs.batched import run_first_order
+from linnet.runs.experiment import Runs
+from linnet.runs.loop import run
 
 SEEDS = range(2)
 

@@ -20,8 +20,8 @@ BENCHMARKS = textwrap.dedent('''
     import pytest
 
     import linnet
-    from linnet.benchmarking import record
-    from linnet.tolerance import exact, figure, relative
+    from linnet.testing.benchmarking import record
+    from linnet.testing.tolerance import exact, figure, relative
 
 
     @pytest.mark.parametrize("spec", ["gd[lr=1e-05]", "adam[lr=0.01]"])
@@ -41,12 +41,12 @@ BENCHMARKS = textwrap.dedent('''
 ''')
 
 CONFTEST = textwrap.dedent('''
-    pytest_plugins = ["linnet.verdicts"]
+    pytest_plugins = ["linnet.testing.verdicts"]
 
 
     def pytest_benchmark_update_machine_info(config, machine_info):
-        from linnet.benchmarking import machine_info as linnet_machine_info
-        from linnet.calibration import measure
+        from linnet.runs.machine import machine_info as linnet_machine_info
+        from linnet.testing.calibration import measure
 
         machine_info["linnet"] = linnet_machine_info()
         machine_info["linnet"]["calibration"] = measure()
@@ -352,7 +352,7 @@ def test_html_in_headless_chromium(files, capsys, tmp_path):
     (1e-30, 2e-30, {"kind": "relative", "rtol": 1e-4, "roundoff": 1e-18, "decades": 1}, False),  # within a decade
 ])
 def test_figures_differ_by_the_gates_rule(a, b, tol, differ):
-    """compare uses the tolerance each benchmark declared (linnet.tolerance), exact where none was."""
+    """compare uses the tolerance each benchmark declared (linnet.testing.tolerance), exact where none was."""
     from types import SimpleNamespace
 
     from linnet.reports.comparison import _differs

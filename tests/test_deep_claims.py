@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from linnet import deep_claims as dc
-from linnet.losses import product
+from linnet.claims import literature as dc
+from linnet.problems.losses import product
 
 
 def test_end_to_end_update_at_depth_one_is_the_gradient():
@@ -47,7 +47,7 @@ def test_modes_negative_control_depth_three_ratios():
 
 
 def test_figures_are_written(tmp_path):
-    from linnet import deep_figures
+    from linnet.reports.figures import deep as deep_figures
 
     paths = deep_figures.write_all(tmp_path, seeds=range(2), post_seeds=range(1))
     assert [p.name for p in paths] == ["preconditioner.png", "identity_init.png", "modes.png",

@@ -4,10 +4,12 @@ control), and a small real run."""
 import numpy as np
 import pytest
 
-from linnet import deep_margin, deep_narrow, deep_width
-from linnet.errors import LinnetError
-from linnet.inits import balanced_factors
-from linnet.losses import product
+from linnet.claims import margin as deep_margin
+from linnet.claims import narrow as deep_narrow
+from linnet.claims import width as deep_width
+from linnet.core.errors import LinnetError
+from linnet.problems.inits import balanced_factors
+from linnet.problems.losses import product
 
 # -- deficiency margin (Arora, Cohen, Golowich & Hu 2019) -------------------------------------------
 
@@ -106,6 +108,6 @@ def test_width_real_run_small():
     assert not deep_width.check_width(early).holds, early["medians"]
 
 
-def test_balanced_factors_unchanged_by_margin_module():  # margin_problem reuses linnet.inits
+def test_balanced_factors_unchanged_by_margin_module():  # margin_problem reuses linnet.problems.inits
     p = deep_margin.margin_problem(1, depth=2)
     np.testing.assert_allclose(product(balanced_factors(p.weights)), product(p.weights), atol=1e-12)

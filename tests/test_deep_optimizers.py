@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import linnet
-from linnet import gauss_newton as gn
-from linnet.jacobian import dense_jacobian
-from linnet.losses import evaluate, loss, pair_imbalances, product
 from linnet.optimizers.layerwise import KFAC, solve_layer
+from linnet.optimizers.linalg import gauss_newton as gn
+from linnet.problems.jacobian import dense_jacobian
+from linnet.problems.losses import evaluate, loss, pair_imbalances, product
 
 widths_lists = st.lists(st.integers(1, 5), min_size=0, max_size=5)
 

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 import linnet
 from linnet.cli import main
-from linnet.errors import LinnetError
-from linnet.inits import INITS, balanced_factors
-from linnet.losses import product
+from linnet.core.errors import LinnetError
+from linnet.problems.inits import INITS, balanced_factors
+from linnet.problems.losses import product
 
 
 def _independent_draw(seed, dims, nsamples=1000, cond=1e-5):

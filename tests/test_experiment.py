@@ -1,12 +1,12 @@
-"""One shape for runs: Member descriptions and Runs (linnet.experiment)."""
+"""One shape for runs: Member descriptions and Runs (linnet.runs.experiment)."""
 
 import pickle
 
 import pytest
 
 from linnet import claims
-from linnet.errors import LinnetError
-from linnet.experiment import MEMBER_KEYS, Member, Runs
+from linnet.core.errors import LinnetError
+from linnet.runs.experiment import MEMBER_KEYS, Member, Runs
 from linnet.sweeps.grid import PROBLEM_KEYS, Grid, member_id
 
 

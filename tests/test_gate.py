@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linnet import gate
-from linnet.benchmarking import record
-from linnet.errors import LinnetError
-from linnet.tolerance import Tolerance, decades, exact, figure, relative, window
+from linnet.core.errors import LinnetError
+from linnet.testing import gate
+from linnet.testing.benchmarking import record
+from linnet.testing.tolerance import Tolerance, decades, exact, figure, relative, window
 
 # -- tolerances -----------------------------------------------------------------------------------
 
@@ -125,8 +125,8 @@ def test_save_writes_the_whole_baseline_and_load_rejects_bad_files(tmp_path):
 
 BENCH = textwrap.dedent('''
     import os
-    from linnet.benchmarking import record
-    from linnet.tolerance import exact, figure, relative
+    from linnet.testing.benchmarking import record
+    from linnet.testing.tolerance import exact, figure, relative
 
     def test_a(benchmark):
         benchmark(sum, [1, 2])
@@ -142,7 +142,7 @@ BENCH = textwrap.dedent('''
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("gated")
-    (root / "conftest.py").write_text('pytest_plugins = ["linnet.pytest_plugin"]\n')
+    (root / "conftest.py").write_text('pytest_plugins = ["linnet.testing.plugin"]\n')
     (root / "b").mkdir()
     (root / "b" / "test_bench.py").write_text(BENCH)
     return root
@@ -177,7 +177,7 @@ def test_gate_runs_fail_on_each_loophole(project):
 
 
 def test_required_tensorflow_turns_skips_into_failures(tmp_path):
-    (tmp_path / "conftest.py").write_text('pytest_plugins = ["linnet.pytest_plugin"]\n')
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["linnet.testing.plugin"]\n')
     (tmp_path / "test_tf.py").write_text(textwrap.dedent('''
         import pytest
 

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linnet.jacobian import dense_jacobian, jvp, partial_products, row_factors, row_gram_apply, vjp
+from linnet.problems.jacobian import dense_jacobian, jvp, partial_products, row_factors, row_gram_apply, vjp
 
 
 @st.composite
@@ -83,7 +83,7 @@ def test_a_wrong_product_is_caught():
 
 
 def test_two_layers_agree_with_the_gauss_newton_module():
-    from linnet import gauss_newton
+    from linnet.optimizers.linalg import gauss_newton
 
     rs = np.random.RandomState(2)
     weights, C = (rs.randn(5, 3), rs.randn(3, 4)), rs.randn(4, 4)

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linnet import krylov
-from linnet.errors import LinnetError
-from linnet.jacobian import dense_jacobian
+from linnet.core.errors import LinnetError
+from linnet.optimizers.linalg import krylov
+from linnet.problems.jacobian import dense_jacobian
 
 
 def vec(M):

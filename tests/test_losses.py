@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from strategies import problems, random_weights, seeds
 
 import linnet
-from linnet.losses import evaluate, imbalance, loss, pair_imbalances, sample_loss, trace_loss
+from linnet.problems.losses import evaluate, imbalance, loss, pair_imbalances, sample_loss, trace_loss
 
 
 def central_difference(f, weights, k, i, j, h):
@@ -40,7 +40,7 @@ def test_deeper_products_gradients(seed, depth):
     rs = np.random.RandomState(seed)
     weights = [rs.randn(4, 3)] + [rs.randn(3, 3) for _ in range(depth - 2)] + [rs.randn(3, 3)]
     ev = evaluate(p, weights)
-    f = lambda w: linnet.losses.trace_loss(linnet.losses.product(w) - p.A, p.S)
+    f = lambda w: linnet.problems.losses.trace_loss(linnet.problems.losses.product(w) - p.A, p.S)
     for k, g in enumerate(ev.grads):
         for i, j in np.ndindex(*g.shape):
             fd = central_difference(f, weights, k, i, j, 1e-6)

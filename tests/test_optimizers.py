@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import linnet
-from linnet.losses import evaluate
-from linnet.spec import REGISTRY, format_spec, parse
+from linnet.optimizers.spec import REGISTRY, format_spec, parse
+from linnet.problems.losses import evaluate
 
 
 @pytest.mark.parametrize("text, canonical", [

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from strategies import seeds
 
 import linnet
-import linnet.inits
-from linnet.losses import imbalance, product
+import linnet.problems.inits
+from linnet.problems.losses import imbalance, product
 
 
 def test_post_draw_order_seed0():
@@ -69,7 +69,7 @@ def test_conditioned_family_is_realizable(seed):
     """rank(A) <= wdim, so the truncated SVD factors A exactly as W1 W2."""
     p = linnet.conditioned_problem(1e5, seed, xdim=6, wdim=4, ydim=10)
     assert p.rank <= p.wdim
-    B1, B2 = linnet.inits.balanced_from_product(p.A, [(p.ydim, p.wdim), (p.wdim, p.xdim)])
+    B1, B2 = linnet.problems.inits.balanced_from_product(p.A, [(p.ydim, p.wdim), (p.wdim, p.xdim)])
     np.testing.assert_allclose(B1 @ B2, p.A, atol=1e-14)
 
 
@@ -85,7 +85,7 @@ def test_balanced_init_keeps_the_product_and_is_balanced(seed, family):
 
 def test_small_init_is_scaled_gaussian():
     g, s = linnet.post_problem(1), linnet.post_problem(1, init="small")
-    np.testing.assert_allclose(s.weights[0], linnet.problems.SMALL_INIT_SCALE * g.weights[0])
+    np.testing.assert_allclose(s.weights[0], linnet.problems.families.SMALL_INIT_SCALE * g.weights[0])
     np.testing.assert_array_equal(s.A, g.A)
 
 

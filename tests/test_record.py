@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import linnet
-from linnet import record as record_module
-from linnet.benchmarking import record as benchmark_record
 from linnet.cli import main
-from linnet.record import TARGETS, plain, record, steps_to_key
-from linnet.tolerance import relative
+from linnet.runs import record as record_module
+from linnet.runs.record import TARGETS, plain, record, steps_to_key
+from linnet.testing.benchmarking import record as benchmark_record
+from linnet.testing.tolerance import relative
 
 
 class FakeBenchmark:
@@ -19,7 +19,7 @@ class FakeBenchmark:
 
 
 def documented_keys() -> set[str]:
-    """The keys listed in linnet/record.py's docstring table."""
+    """The keys listed in linnet/runs/record.py's docstring table."""
     doc = record_module.__doc__
     keys = {line.split("``")[1] for line in doc.splitlines() if line.startswith("``")}
     keys.discard("steps_to_1e-6")

@@ -15,9 +15,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import linnet  # noqa: E402
-from linnet import claims, cli, files  # noqa: E402
-from linnet.errors import LinnetError  # noqa: E402
-from linnet.reports import figures, reproduce  # noqa: E402
+from linnet import claims, cli  # noqa: E402
+from linnet.core import files
+from linnet.core.errors import LinnetError  # noqa: E402
+from linnet.reports import reproduce  # noqa: E402
+from linnet.reports.figures import reproduction as figures  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -95,7 +97,7 @@ def test_summary_first_order_runs_match_direct_runs(summary, problem, spec):
 
 def test_summary_runs_are_run_records(summary, problem):
     """summary.json keeps each run as the one run record: the same keys as --json and extra_info."""
-    from linnet.record import record
+    from linnet.runs.record import record
 
     keys = set(record(linnet.run(problem, "gd[lr=1e-05]", 3)))
     runs = summary["post_figure"]["runs"]

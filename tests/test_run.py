@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import linnet
-from linnet import results
-from linnet.batched import gd_steps_to_target
+from linnet.runs import result as results
+from linnet.runs.batched import gd_steps_to_target
 
 
 def test_gd_post_seed0_final_loss():

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import linnet
-from linnet import stopping
+from linnet.optimizers import stopping
 from linnet.optimizers.base import Optimizer
 
 
@@ -103,7 +103,7 @@ def test_callback_reaches_an_optimizer_that_drives_its_own_loop():
 
 
 def test_capabilities_are_read_not_guessed():
-    from linnet.errors import LinnetError
+    from linnet.core.errors import LinnetError
 
     with pytest.raises(LinnetError, match="numpy backend only"):
         linnet.run(linnet.post_problem(0), "lm", 5, backend="tensorflow")

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import linnet
-from linnet.batched import run_first_order
 from linnet.cli import main
-from linnet.errors import LinnetError
+from linnet.core.errors import LinnetError
+from linnet.runs.batched import run_first_order
 from linnet.sweeps import Grid, grid_from_dict, load, run_sweep
 from linnet.sweeps.driver import plan_tasks
 from linnet.sweeps.execute import run_members
@@ -190,7 +190,7 @@ def test_batched_equality_check_can_fail():
 
 def test_batched_three_layers_match_the_gradient_of_the_loss():
     """Depth 3: the batched gradient against central differences of the batched loss."""
-    from linnet.batched import evaluate
+    from linnet.runs.batched import evaluate
 
     rs = np.random.RandomState(0)
     shapes = [(4, 3), (3, 5), (5, 2)]
@@ -210,7 +210,7 @@ def test_batched_three_layers_match_the_gradient_of_the_loss():
 
 
 def test_gd_steps_to_target_keeps_its_contract():
-    from linnet.batched import gd_steps_to_target
+    from linnet.runs.batched import gd_steps_to_target
 
     problems = [linnet.post_problem(s) for s in (0, 1)]
     steps = gd_steps_to_target(problems, 1e-5, 5e-3, 20_000)

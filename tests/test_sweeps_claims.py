@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from linnet import claims
-from linnet.experiment import Runs
-from linnet.record import record
-from linnet.results import Result
+from linnet.runs.experiment import Runs
+from linnet.runs.record import record
+from linnet.runs.result import Result
 from linnet.sweeps.executors import ProcessPool, as_map
 
 

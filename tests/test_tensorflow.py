@@ -39,10 +39,10 @@ import numpy as np
 import pytest
 
 import linnet
-from linnet import results
-from linnet.backends import tensorflow as tf_backend
 from linnet.optimizers.base import Optimizer
-from linnet.spec import REGISTRY
+from linnet.optimizers.spec import REGISTRY
+from linnet.runs import result as results
+from linnet.runs.backends import tensorflow as tf_backend
 
 pytestmark = pytest.mark.tensorflow
 
@@ -336,9 +336,9 @@ def _python(code: str, env=None) -> subprocess.CompletedProcess:
 
 def test_numpy_runs_do_not_import_tensorflow():
     out = _python(
-        "import sys, linnet, linnet.backends\n"
+        "import sys, linnet, linnet.runs.backends\n"
         "linnet.run(linnet.post_problem(0), 'adam[lr=0.01]', 10)\n"
-        "loaded = [m for m in ('tensorflow', 'keras', 'linnet.backends.tensorflow') if m in sys.modules]\n"
+        "loaded = [m for m in ('tensorflow', 'keras', 'linnet.runs.backends.tensorflow') if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )
     assert out.returncode == 0, out.stderr

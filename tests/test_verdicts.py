@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from linnet.verdicts import CLAIMS, DOES_NOT_HOLD, HOLDS, NOT_RUN, decide, format_verdicts, function_name
+from linnet.testing.verdicts import CLAIMS, DOES_NOT_HOLD, HOLDS, NOT_RUN, decide, format_verdicts, function_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,7 +71,7 @@ def test_float32_floors(benchmark):
 
 
 def test_plugin_prints_the_verdict_and_saves_it(tmp_path):
-    (tmp_path / "conftest.py").write_text('pytest_plugins = ["linnet.verdicts"]\n')
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["linnet.testing.verdicts"]\n')
     (tmp_path / "test_b.py").write_text(textwrap.dedent(BENCH))
     out = tmp_path / "run.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="80")

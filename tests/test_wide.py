@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import linnet
-from linnet import krylov
-from linnet.errors import LinnetError
+from linnet.core.errors import LinnetError
 from linnet.optimizers import iterative
+from linnet.optimizers.linalg import krylov
 
 
 def deep_problem(depth, width, dim, *, kappa=100.0, nsamples=1000, seed=0):
@@ -77,7 +77,7 @@ def test_memory_is_a_few_copies_of_the_layers():
     """Peak numpy allocation of one update (tracemalloc): a few copies of the layers plus output-sized blocks."""
     problem = deep_problem(3, 256, 32, nsamples=0)
     opt = linnet.optimizers.RowSpaceLM(solver="cg")
-    ev = linnet.losses.evaluate(problem, problem.weights)
+    ev = linnet.problems.losses.evaluate(problem, problem.weights)
     state = opt.init(problem, problem.weights)
     tracemalloc.start()
     opt.update(problem, problem.weights, ev, state)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import linnet
-from linnet.record import record
+from linnet.runs.record import record
 
 pytestmark = pytest.mark.tensorflow
 pytest.importorskip("tensorflow")
@@ -45,7 +45,7 @@ def test_the_device_is_in_the_benchmark_machine_info():
     """Once TensorFlow is imported (as by a TensorFlow benchmark) the machine info names its device."""
     import tensorflow as tf
 
-    from linnet.backends.tf_runtime import device
-    from linnet.benchmarking import machine_info
+    from linnet.runs.backends.tf_runtime import device
+    from linnet.runs.machine import machine_info
 
     assert machine_info()["tensorflow_device"] == device(tf)

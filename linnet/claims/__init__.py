@@ -4,7 +4,7 @@ Each ``check_*`` function takes results (or measured numbers) and returns a :cla
 it holds, and the numbers it rests on. Benchmarks assert ``claim.holds``, the CLI and reports
 print ``claim.numbers``: one definition of each claim. The ``*_runs`` functions produce the runs
 the checks need (each loop over seeds or configurations through an injectable ``map``), as
-:class:`~linnet.experiment.Runs` keyed by :class:`~linnet.experiment.Member` descriptions.
+:class:`~linnet.runs.experiment.Runs` keyed by :class:`~linnet.runs.experiment.Member` descriptions.
 
 Modules: :mod:`~linnet.claims.constants` (the post's settings and thresholds, with their
 sources), :mod:`~linnet.claims.runs` (run producers), :mod:`~linnet.claims.measures`
@@ -15,6 +15,8 @@ at depth 3, 4, 6 (docs/deep.md). Sources: docs/design.md.
     >>> from linnet import claims
     >>> claims.check_plateau(claims.post_runs(seed=0)).holds
     True
+
+Imports: linnet.core, linnet.problems, linnet.optimizers, linnet.runs.
 """
 
 from linnet.claims.claim import Claim
@@ -78,8 +80,8 @@ from linnet.claims.runs import (
     second_order_runs,
     slow_runs,
 )
-from linnet.experiment import Member, Runs
-from linnet.record import plain
+from linnet.runs.experiment import Member, Runs
+from linnet.runs.record import plain
 
 __all__ = [
     "BALANCED_FACTOR",

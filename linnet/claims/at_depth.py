@@ -6,7 +6,7 @@ The depth-2 checks are the claims: :func:`~linnet.claims.post_checks.check_plate
 ``post_problem(seed, depth=N, wdim=W)`` -- the post's draw extended to N layers (Gaussian
 ``randn`` layers unless ``init`` says otherwise) -- and their verdicts are gathered over seeds.
 The first-order runs of one (depth, width) are one batched program per optimizer
-(:func:`linnet.batched.run_first_order`, the post's rates as per-member step sizes).
+(:func:`linnet.runs.batched.run_first_order`, the post's rates as per-member step sizes).
 
 Measured on seeds 0-19 (docs/deep.md, "The post's claims at depth"): at the post's rates GD
 diverges almost everywhere at depth >= 3 (products of randn layers are large); Adam stays above
@@ -20,15 +20,15 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from linnet.batched import run_first_order
 from linnet.claims.claim import Claim
 from linnet.claims.constants import PLATEAU_RELATIVE_LOSS, POST_FIRST_ORDER, POST_STEPS
 from linnet.claims.method_checks import check_second_order
 from linnet.claims.post_checks import SAMPLES_COMPARED, SAMPLES_FACTOR, check_plateau, check_samples
 from linnet.claims.runs import per_sample_lr, second_order_runs
-from linnet.experiment import Member, Runs
-from linnet.problems import POST_DIMS, post_problem
-from linnet.spec import parse
+from linnet.optimizers.spec import parse
+from linnet.problems.families import POST_DIMS, post_problem
+from linnet.runs.batched import run_first_order
+from linnet.runs.experiment import Member, Runs
 
 #: the depths and hidden-width factors of issue 12, claim 1
 DEPTHS = (3, 4, 6)
@@ -66,7 +66,7 @@ def first_order_runs(depth: int, width: int, seeds: Iterable[int] = SEEDS, specs
     Member(family="post", seed, depth, wdim=width, init, optimizer, steps), spec-major.
 
     Each optimizer's rates run as one batch of len(rates) x len(seeds) members with their loss
-    histories; a run is a :class:`linnet.batched.MemberResult` (the fields a Result has).
+    histories; a run is a :class:`linnet.runs.batched.MemberResult` (the fields a Result has).
     """
     seeds = list(seeds)
     problems = [post_problem(s, depth=depth, wdim=width, init=init) for s in seeds]

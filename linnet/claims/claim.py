@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from linnet.record import plain
+from linnet.runs.record import plain
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from linnet import gauss_newton as gn
-from linnet.losses import imbalance
+from linnet.optimizers.linalg import gauss_newton as gn
+from linnet.problems.losses import imbalance
 
 
 def contraction(result, low: float = 1e-24, high: float = 1e-4) -> float:
@@ -24,7 +24,7 @@ def gauss_newton_curvature(problem, weights) -> np.ndarray:
     """Nonzero eigenvalues of the Gauss-Newton curvature 2 J^T J at ``weights``, largest first.
 
     J is the compressed Jacobian of vec((W1 W2 - A) C) in (vec W1, vec W2) with S = C C^T
-    (:func:`linnet.gauss_newton.jacobian`), so J^T J is the sample Gauss-Newton matrix (the loss's
+    (:func:`linnet.optimizers.linalg.gauss_newton.jacobian`), so J^T J is the sample Gauss-Newton matrix (the loss's
     Hessian at a zero-residual point). Its wdim^2 zero eigenvalues (the symmetry W1 M, M^-1 W2)
     are dropped. Shapes: J is (ydim k, ydim wdim + wdim xdim); the result has
     min(ydim k, ydim wdim + wdim xdim - wdim^2) entries.

@@ -1,7 +1,7 @@
 """Checks of the second-order claims: the Gauss-Newton step (2), the post's LM floor (7), the
 second-order methods compared (8) and float32 (9).
 
-Checks of one run take its result; checks over several take :class:`linnet.experiment.Runs`.
+Checks of one run take its result; checks over several take :class:`linnet.runs.experiment.Runs`.
 Thresholds were set from measurements on seeds 0-19; the measured range and the margin are
 written beside each (docs/design.md, "Claims and thresholds").
 """
@@ -23,7 +23,7 @@ from linnet.claims.constants import (
     SECOND_ORDER_TARGET,
 )
 from linnet.claims.measures import contraction, first_below
-from linnet.experiment import Runs
+from linnet.runs.experiment import Runs
 
 #: claim 7: the window (last iterations) over which the faithful run must sit on its floor
 LM_FLOOR_WINDOW = 20

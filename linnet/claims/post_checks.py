@@ -1,6 +1,6 @@
 """Checks of the post's first-order claims (1, 3) and of the facts about them (4, 5, 6).
 
-Each ``check_*`` takes runs (:class:`linnet.experiment.Runs`, picked by member parameter) or
+Each ``check_*`` takes runs (:class:`linnet.runs.experiment.Runs`, picked by member parameter) or
 measured numbers and returns a :class:`Claim` whose statement
 is what is asserted. Thresholds were set from measurements on seeds 0-19; the measured range and
 the margin are written beside each (docs/design.md, "Claims and thresholds").
@@ -22,8 +22,8 @@ from linnet.claims.constants import (
     SLOW_TARGET,
 )
 from linnet.claims.measures import decades_fallen, imbalance_drift
-from linnet.experiment import Runs
-from linnet.spec import parse
+from linnet.optimizers.spec import parse
+from linnet.runs.experiment import Runs
 
 #: claim 1: the window over which the loss's fall is measured (reported, not asserted: claim 5
 #: shows the loss is still falling, so "plateau" is not asserted)

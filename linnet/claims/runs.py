@@ -5,8 +5,8 @@ called as ``map(fn, items)`` and expected to return the results in order, so a s
 run the loop in batches, on a process pool or on a cluster without touching the checks. ``fn``
 is a module-level function applied to plain arguments, so it pickles.
 
-Every producer of runs returns :class:`linnet.experiment.Runs` keyed by a
-:class:`~linnet.experiment.Member` that describes the run (family, seed, nsamples, depth, wdim,
+Every producer of runs returns :class:`linnet.runs.experiment.Runs` keyed by a
+:class:`~linnet.runs.experiment.Member` that describes the run (family, seed, nsamples, depth, wdim,
 init, dtype, start, optimizer, steps, target, backend, as far as they apply), so the checks pick
 runs by parameter: ``runs.select(optimizer=spec)``, ``runs.by("seed")``, ``runs.one(start="post")``.
 Two producers return measurements rather than runs and keep their own shape:
@@ -21,7 +21,6 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from linnet.batched import gd_steps_to_target
 from linnet.claims.constants import (
     FLOAT32_SPECS,
     POST_FIRST_ORDER,
@@ -37,10 +36,11 @@ from linnet.claims.constants import (
     STALL_STEPS,
 )
 from linnet.claims.measures import gauss_newton_curvature
-from linnet.experiment import Member, Runs
-from linnet.problems import post_problem
-from linnet.run import run
-from linnet.spec import parse
+from linnet.optimizers.spec import parse
+from linnet.problems.families import post_problem
+from linnet.runs.batched import gd_steps_to_target
+from linnet.runs.experiment import Member, Runs
+from linnet.runs.loop import run
 
 
 def _run_spec(spec: str, problem, steps: int, backend: str = "numpy", target=None):
@@ -124,7 +124,7 @@ def slow_runs(seeds: Iterable[int] = range(20), lr: float = SLOW_LR, target: flo
               max_steps: int = SLOW_MAX_STEPS, stall_steps: int = STALL_STEPS, map=map) -> dict:
     """Long GD to ``target`` on each seed, and the curvature where the post's budget stalls it.
 
-    The long runs are one batched array program (:func:`linnet.batched.gd_steps_to_target`); the
+    The long runs are one batched array program (:func:`linnet.runs.batched.gd_steps_to_target`); the
     stall points go through ``map``. Returns {seed: {"steps": updates to target (None if not
     reached), "stall_relative_loss", "stall_curvature_min", "stall_curvature_cond",
     "time_constant": 1 / (lr * lambda_min)}}.
@@ -169,7 +169,7 @@ def second_order_runs(seeds: Iterable[int] = range(20), specs: Iterable[str] = S
     """Each spec on each post seed, stopping at relative ``target``: Runs keyed by
     Member(family="post", seed, **problem_kwargs, optimizer, steps, target), spec-major.
 
-    ``problem_kwargs`` go to :func:`linnet.problems.post_problem` (e.g. ``depth=3, wdim=6``).
+    ``problem_kwargs`` go to :func:`linnet.problems.families.post_problem` (e.g. ``depth=3, wdim=6``).
     """
     seeds, specs = list(seeds), list(specs)
     fn = functools.partial(_second_order_row, seeds=seeds, steps=steps, target=target,

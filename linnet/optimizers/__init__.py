@@ -1,7 +1,9 @@
-"""Optimizers, registered by spec name (see :mod:`linnet.spec`).
+"""Optimizers, registered by spec name (see :mod:`linnet.optimizers.spec`).
 
 Importing this package registers every optimizer: first-order ones here, second-order ones in
 :mod:`linnet.optimizers.second_order` and the scipy peer in :mod:`linnet.optimizers.scipy_peer`.
+
+Imports: linnet.core, linnet.problems.
 """
 
 from linnet.optimizers import first_order, iterative, layerwise, scipy_peer, second_order

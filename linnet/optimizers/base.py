@@ -2,7 +2,7 @@
 
 The shape follows optax: ``state = opt.init(problem, weights)``, then each step
 ``weights, state = opt.update(problem, weights, evaluation, state)``, where ``evaluation`` is the
-:class:`linnet.losses.Evaluation` (loss, gradients, residual) the run loop has just computed at
+:class:`linnet.problems.losses.Evaluation` (loss, gradients, residual) the run loop has just computed at
 ``weights``. First-order methods use only ``evaluation.grads``; second-order methods use the
 problem (its S) and the residual. Nothing is mutated: weights and state are new values.
 
@@ -12,11 +12,11 @@ backends, the claims and the command line instead of guessing from names):
 * ``first_order``: it needs only gradients (True) or more (second-order, closed form);
 * ``backends``: the backends that run it (``("numpy",)`` or ``("numpy", "tensorflow")``);
 * ``max_layers``: the most layers it handles (None: any number);
-* ``batchable``: a batched loop over many problems exists for it (:mod:`linnet.batched`,
-  :mod:`linnet.batched_second_order`; a property where it depends on the configuration);
+* ``batchable``: a batched loop over many problems exists for it (:mod:`linnet.runs.batched`,
+  :mod:`linnet.runs.batched_second_order`; a property where it depends on the configuration);
 * ``drives_own_loop``: it runs its own loop through :meth:`Optimizer.drive` (the scipy peer)
   instead of ``init`` / ``update``;
-* ``done_status``: the status (:mod:`linnet.stopping`) a run ends with when :meth:`is_done`
+* ``done_status``: the status (:mod:`linnet.optimizers.stopping`) a run ends with when :meth:`is_done`
   says the optimizer can go no further;
 * ``reproducible_steps``: its step count does not move between identical runs on one machine
   (False for the scipy peer: MINPACK's accept/reject turns on one-ulp differences in the
@@ -30,10 +30,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linnet.errors import LinnetError
-from linnet.registry import REGISTRY
-from linnet.spec import format_spec
-from linnet.stopping import CONVERGED
+from linnet.core.errors import LinnetError
+from linnet.optimizers.registry import REGISTRY
+from linnet.optimizers.spec import format_spec
+from linnet.optimizers.stopping import CONVERGED
 
 
 class Optimizer:

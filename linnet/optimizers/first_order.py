@@ -1,6 +1,6 @@
 """First-order optimizers, with the semantics of TensorFlow's own (the post ran TF1).
 
-Each update maps gradients g_k = dL/dW_k (see :mod:`linnet.losses`) to new layers; all state is
+Each update maps gradients g_k = dL/dW_k (see :mod:`linnet.problems.losses`) to new layers; all state is
 an explicit NamedTuple of arrays shaped like the layers.
 
 * ``gd``: W <- W - lr g  (tf.compat.v1.train.GradientDescentOptimizer).
@@ -23,14 +23,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+from linnet.core.validation import check_fraction, check_positive
 from linnet.optimizers.base import Optimizer
-from linnet.spec import register
-from linnet.validation import check_fraction, check_positive
+from linnet.optimizers.spec import register
 
 
 class FirstOrder(Optimizer):
     """Base of the first-order optimizers: gradients only, any depth, on both backends, and a batched
-    loop over many problems (:mod:`linnet.batched`)."""
+    loop over many problems (:mod:`linnet.runs.batched`)."""
 
     first_order = True
     batchable = True

@@ -5,16 +5,16 @@
 Algorithm 3.16), at any depth N >= 1 (layers W1 ... WN of any widths), with the damped system
 (J J^T + mu I) z = r in J's row space solved
 
-* ``solver=cg``: by preconditioned conjugate gradients on (ydim, m) matrices (:func:`linnet.krylov.solve`),
+* ``solver=cg``: by preconditioned conjugate gradients on (ydim, m) matrices (:func:`linnet.optimizers.linalg.krylov.solve`),
   memory a few copies of the layers plus 2N matrices of the output's size;
-* ``solver=direct``: by Cholesky of the (ydim m) x (ydim m) matrix (:func:`linnet.krylov.direct_solve`);
-* ``solver=auto`` (default): direct while ydim m <= :data:`linnet.krylov.DIRECT_MAX`, cg beyond.
+* ``solver=direct``: by Cholesky of the (ydim m) x (ydim m) matrix (:func:`linnet.optimizers.linalg.krylov.direct_solve`);
+* ``solver=auto`` (default): direct while ydim m <= :data:`linnet.optimizers.linalg.krylov.DIRECT_MAX`, cg beyond.
 
 ``gauss-newton-rowspace[solver=cg,step=S]`` is the undamped step theta <- theta - S J^T z with
 J J^T z = r (mu = 0), the N-layer, matrix-free form of ``gauss-newton[step=S]``.
 
 Truncation: the inner solve stops at relative residual eta_k, Eisenstat-Walker choice 2 on the
-residual norms ||R C|| (:func:`linnet.krylov.forcing_term`), bounded below by ``eta_min``; or at a
+residual norms ||R C|| (:func:`linnet.optimizers.linalg.krylov.forcing_term`), bounded below by ``eta_min``; or at a
 fixed ``rtol`` when one is given (a tight rtol reproduces the direct solve). The gain ratio uses
 the model value of the step actually taken: with CG's residual S = r - (J J^T + mu I) z,
 J d + r = mu z + S, so the prediction stays exact for an inexact z.
@@ -31,13 +31,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from linnet import jacobian as jac
-from linnet import krylov
-from linnet.errors import LinnetError
-from linnet.losses import loss
+from linnet.core.errors import LinnetError
 from linnet.optimizers.base import Optimizer
-from linnet.spec import check_positive, register
-from linnet.stopping import NO_PROGRESS
+from linnet.optimizers.linalg import krylov
+from linnet.optimizers.spec import check_positive, register
+from linnet.optimizers.stopping import NO_PROGRESS
+from linnet.problems import jacobian as jac
+from linnet.problems.losses import loss
 
 
 class RowSpaceLMState(NamedTuple):
@@ -74,7 +74,7 @@ class _RowSpaceSolve:
     Attributes:
         solver: "auto", "cg" or "direct" (module docstring).
         precond: "kron" (exact inverse of the first and last layers' Kronecker terms), "jacobi"
-            or "none"; see :mod:`linnet.krylov`.
+            or "none"; see :mod:`linnet.optimizers.linalg.krylov`.
         rtol: a fixed relative tolerance of the inner solve; 0 (default) for Eisenstat-Walker.
         eta_min: the lower bound of the Eisenstat-Walker forcing term.
         maxiter: the most CG iterations per inner solve.

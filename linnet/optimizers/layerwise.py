@@ -1,7 +1,7 @@
 """Layer-by-layer second-order optimizers for W1 ... WN ~ A: K-FAC, ALS and the closed form.
 
 Layer k's Gauss-Newton block is exactly a Kronecker product for a linear net: with
-Pre_k = W1 ... W_{k-1} and Suf_k = W_{k+1} ... WN (:mod:`linnet.jacobian`), the loss restricted to
+Pre_k = W1 ... W_{k-1} and Suf_k = W_{k+1} ... WN (:mod:`linnet.problems.jacobian`), the loss restricted to
 layer k is tr((Pre_k Wk Suf_k - A) S (...)^T), a linear least-squares problem in Wk whose normal
 matrix is (Suf_k S Suf_k^T) kron (Pre_k^T Pre_k) (Martens & Grosse 2015, section 3).
 
@@ -10,7 +10,7 @@ matrix is (Suf_k S Suf_k^T) kron (Pre_k^T Pre_k) (Martens & Grosse 2015, section
   Levenberg-Marquardt rule (their section 6.5).
 * ``als``: block-coordinate least squares, an exact solve for W1, then W2 (with the new W1), ...
 * ``closed-form``: the best product (the S-weighted truncated SVD of A to the narrowest width),
-  factored balanced (:func:`linnet.inits.balanced_from_product`).
+  factored balanced (:func:`linnet.problems.inits.balanced_from_product`).
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from linnet import gauss_newton as gn
-from linnet.errors import LinnetError
-from linnet.inits import balanced_from_product
-from linnet.jacobian import partial_products, vjp
-from linnet.losses import loss
+from linnet.core.errors import LinnetError
+from linnet.core.validation import check_positive
 from linnet.optimizers.base import Optimizer
+from linnet.optimizers.linalg import gauss_newton as gn
 from linnet.optimizers.second_order import add
-from linnet.spec import register
-from linnet.stopping import NO_PROGRESS
-from linnet.validation import check_positive
+from linnet.optimizers.spec import register
+from linnet.optimizers.stopping import NO_PROGRESS
+from linnet.problems.inits import balanced_from_product
+from linnet.problems.jacobian import partial_products, vjp
+from linnet.problems.losses import loss
 
 DAMPINGS = ("none", "adaptive")
 

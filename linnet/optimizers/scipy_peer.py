@@ -1,8 +1,8 @@
 """The scipy peer: ``scipy.optimize.least_squares`` (MINPACK ``lm`` or ``trf``) on the same problem.
 
 ``scipy[method=lm]`` and ``scipy[method=trf]`` run scipy's own loop on the compressed residual
-r(theta) = vec((W1 ... WN - A) C), S = C C^T (:mod:`linnet.gauss_newton`), at any depth, with the
-analytic Jacobian :func:`linnet.jacobian.dense_jacobian` (at depth 2, J_C = [(W2 C)^T kron I,
+r(theta) = vec((W1 ... WN - A) C), S = C C^T (:mod:`linnet.optimizers.linalg.gauss_newton`), at any depth, with the
+analytic Jacobian :func:`linnet.problems.jacobian.dense_jacobian` (at depth 2, J_C = [(W2 C)^T kron I,
 C^T kron W1]). ||r||^2 = tr(R S R^T) is linnet's loss, so scipy and linnet minimise the same
 function of the same parameters.
 
@@ -29,12 +29,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linnet import gauss_newton as gn
-from linnet import stopping
-from linnet.errors import LinnetError
-from linnet.losses import evaluate, product
+from linnet.core.errors import LinnetError
+from linnet.optimizers import stopping
 from linnet.optimizers.base import Optimizer
-from linnet.spec import register
+from linnet.optimizers.linalg import gauss_newton as gn
+from linnet.optimizers.spec import register
+from linnet.problems.losses import evaluate, product
 
 METHODS = ("lm", "trf")
 

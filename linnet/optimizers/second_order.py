@@ -1,7 +1,7 @@
 """Gauss-Newton and Levenberg-Marquardt for W1 ... WN ~ A, at any depth.
 
-Both work from S = X X^T through the compressed Jacobian of :mod:`linnet.gauss_newton` and
-:mod:`linnet.jacobian`, so no step costs more with more samples (except the post-faithful, two-layer
+Both work from S = X X^T through the compressed Jacobian of :mod:`linnet.optimizers.linalg.gauss_newton` and
+:mod:`linnet.problems.jacobian`, so no step costs more with more samples (except the post-faithful, two-layer
 ``gauss-newton[...,jacobian=kron]``, which forms the post's Jacobian over samples on purpose).
 K-FAC, ALS and the closed form are in :mod:`linnet.optimizers.layerwise`.
 
@@ -19,15 +19,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from linnet import gauss_newton as gn
-from linnet.errors import LinnetError
-from linnet.jacobian import partial_products, suffix_times
-from linnet.losses import loss, product
+from linnet.core.errors import LinnetError
+from linnet.core.validation import check_positive
 from linnet.optimizers.base import Optimizer
 from linnet.optimizers.iterative import RowSpaceLM
-from linnet.spec import register
-from linnet.stopping import NO_PROGRESS
-from linnet.validation import check_positive
+from linnet.optimizers.linalg import gauss_newton as gn
+from linnet.optimizers.spec import register
+from linnet.optimizers.stopping import NO_PROGRESS
+from linnet.problems.jacobian import partial_products, suffix_times
+from linnet.problems.losses import loss, product
 
 JACOBIANS = ("structured", "kron")
 #: how ``lm`` solves its damped systems
@@ -57,7 +57,7 @@ class GaussNewton(Optimizer):
         jacobian: "structured" (compressed Jacobian from S, ydim*xdim rows) or "kron" (the post's
             Jacobian over samples, ydim*nsamples rows, solved with numpy.linalg.lstsq).
         rcond: singular-value cutoff: "default" (numpy's eps * max(M, N)), "machine" (numpy's old
-            rcond=-1, the post's) or a number; see :mod:`linnet.gauss_newton`.
+            rcond=-1, the post's) or a number; see :mod:`linnet.optimizers.linalg.gauss_newton`.
 
     ``gauss-newton[step=0.2,jacobian=kron,rcond=machine]`` is exactly the post's step. Every run
     on a sample problem records the trace ``post_metric`` = np.sum(Yhat - Y)**2, the quantity the
@@ -79,7 +79,7 @@ class GaussNewton(Optimizer):
 
     @property
     def batchable(self) -> bool:
-        """The structured Jacobian batches (:mod:`linnet.batched_second_order`, two layers); kron does not."""
+        """The structured Jacobian batches (:mod:`linnet.runs.batched_second_order`, two layers); kron does not."""
         return self.jacobian == "structured"
 
     def init(self, problem, weights):
@@ -120,10 +120,10 @@ class LevenbergMarquardt(Optimizer):
     """Levenberg-Marquardt with Nielsen's gain-ratio damping rule; never increases the loss.
 
     Each update minimises ||J d + r||^2 + mu ||d||^2 (J, r the compressed Jacobian and residual
-    of :mod:`linnet.gauss_newton`). The minimiser d = -(J^T J + mu I)^-1 J^T r is computed in J's
+    of :mod:`linnet.optimizers.linalg.gauss_newton`). The minimiser d = -(J^T J + mu I)^-1 J^T r is computed in J's
     row space, d = -J^T z with (J J^T + mu I) z = r (the push-through identity): J J^T is only
     (ydim k) x (ydim k) (60 x 60 for the post, against 96 x 96 for J^T J), is assembled from
-    Kronecker factors (:func:`linnet.gauss_newton.row_gram`) without forming J, and d lies in
+    Kronecker factors (:func:`linnet.optimizers.linalg.gauss_newton.row_gram`) without forming J, and d lies in
     the row space of J by construction, so the symmetry directions (W1 M, M^-1 W2) are never
     stepped along. Then ||J d + r|| = mu ||z||, so the model's predicted decrease is
     ||r||^2 - mu^2 ||z||^2.
@@ -137,8 +137,8 @@ class LevenbergMarquardt(Optimizer):
 
     Solvers: ``direct`` forms J J^T as above; ``cg`` never forms it and solves each damped system
     by preconditioned conjugate gradients with the same damping rule
-    (:class:`linnet.optimizers.iterative.RowSpaceLM`, :mod:`linnet.krylov`); ``auto`` (the default)
-    is direct while ydim * rank(S) <= :data:`linnet.gauss_newton.ROW_SPACE_MAX` (4096 rows, a
+    (:class:`linnet.optimizers.iterative.RowSpaceLM`, :mod:`linnet.optimizers.linalg.krylov`); ``auto`` (the default)
+    is direct while ydim * rank(S) <= :data:`linnet.optimizers.linalg.gauss_newton.ROW_SPACE_MAX` (4096 rows, a
     134 MB Gram matrix) and CG beyond.
 
     Attributes:
@@ -160,7 +160,7 @@ class LevenbergMarquardt(Optimizer):
 
     @property
     def batchable(self) -> bool:
-        """The direct solve batches (:mod:`linnet.batched_second_order`); CG runs one by one."""
+        """The direct solve batches (:mod:`linnet.runs.batched_second_order`); CG runs one by one."""
         return self.solver != "cg"
 
     def _matrix_free(self, problem) -> RowSpaceLM | None:

@@ -2,6 +2,8 @@
 across commits and machines (``compare``).
 
 Both commands register with the CLI through :data:`linnet.cli.EXTRA_COMMANDS`.
+
+Imports: linnet.core, linnet.problems, linnet.optimizers, linnet.runs, linnet.claims, linnet.sweeps, linnet.testing.
 """
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from linnet import files
-from linnet.arguments import add_command
-from linnet.errors import LinnetError
+from linnet.core import files
+from linnet.core.arguments import add_command
+from linnet.core.errors import LinnetError
 from linnet.reports import compare_html, compare_text, comparison, runs
 from linnet.reports.runs import DEFAULT_DIR
 

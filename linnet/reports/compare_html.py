@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import html
 
+from linnet.core.text import g
 from linnet.reports import compare_text
-from linnet.reports.text import g
 
 #: one colour per run (Okabe-Ito, readable by colour-blind readers), reused cyclically
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")

@@ -10,8 +10,8 @@ import csv
 import io
 from dataclasses import dataclass
 
+from linnet.core.text import g
 from linnet.reports import machines
-from linnet.reports.text import g
 
 SAVE_ANOTHER = ("only one run: ratios need two. Save another with `pytest benchmarks "
                 "--benchmark-autosave` (or --benchmark-json=FILE) and run `linnet compare` again.")

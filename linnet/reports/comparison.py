@@ -2,7 +2,7 @@
 run, raw and normalised by the machines' calibrations, and the figures that moved.
 
 Ratios. ``raw = median / reference median``. Each run carries a calibration
-(:mod:`linnet.calibration`): a dense matmul rate and the cost of one tiny numpy call. Between two
+(:mod:`linnet.testing.calibration`): a dense matmul rate and the cost of one tiny numpy call. Between two
 runs they predict how much of a time ratio is the machine: ``blas = ref GFLOP/s / run GFLOP/s``
 and ``call = run call cost / ref call cost``. ``normalised = raw / prediction``, with the
 prediction of the benchmark's class:
@@ -17,7 +17,7 @@ prediction of the benchmark's class:
 Noise (as asv does): a time is flagged ``slower``/``faster`` only when its normalised ratio is
 beyond :data:`TIME_FACTOR` and the rounds' ranges [min, max], normalised, do not overlap.
 
-Figures are compared with the regression gate's one rule (:mod:`linnet.tolerance`), under the tolerance
+Figures are compared with the regression gate's one rule (:mod:`linnet.testing.tolerance`), under the tolerance
 each benchmark declared for the figure (exact where none was declared).
 """
 
@@ -26,9 +26,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from linnet import tolerance
-from linnet.errors import LinnetError
+from linnet.core.errors import LinnetError
 from linnet.reports import machines
+from linnet.testing import tolerance
 
 #: a time ratio within this factor of 1 is never flagged (asv's default factor)
 TIME_FACTOR = 1.1
@@ -163,7 +163,7 @@ def compare(runs: list, reference: list, keywords=()) -> list[Group]:
 
 def verdict_table(runs: list) -> list[dict]:
     """[{"number", "label", "key", "name", "verdicts": {run id: verdict}, "numbers": {run id: text},
-    "changed": bool}] over the runs that saved claims verdicts (linnet.verdicts), for each claim
+    "changed": bool}] over the runs that saved claims verdicts (linnet.testing.verdicts), for each claim
     that ran in at least one of them."""
     table: dict = {}
     for run in runs:

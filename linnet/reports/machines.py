@@ -1,8 +1,8 @@
 """Which machine a benchmark run came from, as far as its times are concerned.
 
 Reads pytest-benchmark's ``machine_info`` and what linnet adds under ``machine_info["linnet"]``
-(:func:`linnet.benchmarking.machine_info`: CPU model, cores, BLAS libraries and their threads,
-library versions; :mod:`linnet.calibration`: matmul rate and per-call cost).
+(:func:`linnet.runs.machine.machine_info`: CPU model, cores, BLAS libraries and their threads,
+library versions; :mod:`linnet.testing.calibration`: matmul rate and per-call cost).
 
 Two runs are on the same machine when what changes their times is the same: CPU model, cores, the
 BLAS libraries (API, version, threads, architecture, in any order: threadpoolctl lists them in
@@ -12,7 +12,7 @@ the calibration (a measurement, with noise) are shown but not part of the identi
 
 from __future__ import annotations
 
-from linnet.reports.text import g
+from linnet.core.text import g
 
 SOFTWARE = ("python", "numpy", "scipy", "tensorflow")
 

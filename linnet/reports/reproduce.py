@@ -1,7 +1,7 @@
 """``linnet reproduce``: the post's figure, reproduced and corrected, with the numbers.
 
 :func:`linnet.reports.reproduction.compute` makes the runs; :func:`write_report` draws the figures
-(:mod:`linnet.reports.figures`) and writes them, ``summary.json`` and ``summary.md``
+(:mod:`linnet.reports.figures.reproduction`) and writes them, ``summary.json`` and ``summary.md``
 (:mod:`linnet.reports.summary`) into a folder, each file atomically and none over an earlier
 file without ``force``.
 """
@@ -13,9 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-from linnet import claims, files
-from linnet.arguments import add_command, integer
-from linnet.errors import LinnetError
+from linnet import claims
+from linnet.core import files
+from linnet.core.arguments import add_command, integer
+from linnet.core.errors import LinnetError
 from linnet.reports.reproduction import (  # noqa: F401  (the report's API, re-exported)
     LONG_MAX_STEPS,
     Reproduction,
@@ -23,7 +24,7 @@ from linnet.reports.reproduction import (  # noqa: F401  (the report's API, re-e
     post_lm_spec,
 )
 from linnet.reports.summary import summarize, summary_markdown
-from linnet.run import BACKENDS
+from linnet.runs.loop import BACKENDS
 
 FORMATS = ("png", "svg", "pdf")
 
@@ -55,7 +56,7 @@ def write_report(rep: Reproduction, out, fmt: str = "png", force: bool = False) 
     Returns {name: path}. Refuses (LinnetError) before writing anything if a file exists and
     ``force`` is false.
     """
-    from linnet.reports import figures
+    from linnet.reports.figures import reproduction as figures
 
     if fmt not in FORMATS:
         raise LinnetError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

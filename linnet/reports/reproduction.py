@@ -38,10 +38,10 @@ import numpy as np
 
 import linnet
 from linnet import claims
-from linnet.errors import LinnetError
-from linnet.experiment import Runs
-from linnet.problems import post_problem
-from linnet.run import BACKENDS, check_steps, run
+from linnet.core.errors import LinnetError
+from linnet.problems.families import post_problem
+from linnet.runs.experiment import Runs
+from linnet.runs.loop import BACKENDS, check_steps, run
 
 #: the second-order runs the corrected figure adds, and their budget (besides the post's two)
 EXTRA_SPECS = ("lm", "kfac[step=0.5]", "als", "closed-form")

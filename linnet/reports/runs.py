@@ -12,13 +12,12 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from linnet.errors import LinnetError
+from linnet.core.errors import LinnetError
 from linnet.reports import machines
+from linnet.testing.benchmarking import VERDICTS_KEY
 
 DEFAULT_DIR = Path(".benchmarks")
 NO_GROUP = "(no group)"
-#: where linnet.verdicts saves the claims verdicts in the JSON (linnet.verdicts.JSON_KEY)
-JSON_KEY = "linnet_verdicts"
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -47,7 +46,7 @@ class Run:
     commit: dict
     machine_info: dict
     benchmarks: dict  #: {fullname: Benchmark}, in file order
-    verdicts: list = field(default_factory=list)  #: the claims verdicts saved by linnet.verdicts
+    verdicts: list = field(default_factory=list)  #: the claims verdicts saved by linnet.testing.verdicts
     id: str = ""  #: R1, R2, ... in the order shown
     machine_id: str = ""  #: M1, M2, ...
 
@@ -122,7 +121,7 @@ def load_run(path) -> Run:
                                          median=float(median), figures=figures, extra_info=extra,
                                          low=_stat(stats, "min", median), high=_stat(stats, "max", median),
                                          rounds=int(_stat(stats, "rounds", 1)))
-    verdicts = data.get(JSON_KEY) if isinstance(data.get(JSON_KEY), list) else []
+    verdicts = data.get(VERDICTS_KEY) if isinstance(data.get(VERDICTS_KEY), list) else []
     return Run(path=path, datetime=str(data.get("datetime") or ""), commit=data.get("commit_info") or {},
                machine_info=data["machine_info"], benchmarks=benchmarks,
                verdicts=[v for v in verdicts if isinstance(v, dict) and "key" in v])

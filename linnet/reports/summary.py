@@ -8,15 +8,15 @@ import numpy as np
 
 import linnet
 from linnet import claims
-from linnet.record import record
+from linnet.core.text import g
 from linnet.reports.reproduction import FLOAT64_FLOOR, Reproduction, check_claims
-from linnet.reports.text import g
-from linnet.results import plain
+from linnet.runs.record import record
+from linnet.runs.result import plain
 
 # -- summary --------------------------------------------------------------------------------------
 
 def run_numbers(result) -> dict:
-    """One run in the summary: its run record (:func:`linnet.record.record`, the same keys as
+    """One run in the summary: its run record (:func:`linnet.runs.record.record`, the same keys as
     ``--json`` and a benchmark's extra_info), plus the post's plotted metric where it was traced."""
     out = record(result)
     if "post_metric" in result.traces:

@@ -11,6 +11,8 @@ and TOML values), :mod:`~linnet.sweeps.execute` (batched and single runs of a ta
 process pool, dask), :mod:`~linnet.sweeps.store` (the Parquet folder, resume),
 :mod:`~linnet.sweeps.driver` (tasks and progress), :mod:`~linnet.sweeps.plots` (figures and the
 performance profile), :mod:`~linnet.sweeps.commands` (the ``sweep`` and ``plot`` commands).
+
+Imports: linnet.core, linnet.problems, linnet.optimizers, linnet.runs, linnet.claims.
 """
 
 import importlib

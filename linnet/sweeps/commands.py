@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from linnet.errors import LinnetError
+from linnet.core.errors import LinnetError
 
 SWEEP_EXAMPLES = """\
 examples:
@@ -97,7 +97,7 @@ def cmd_plot(args) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from linnet.files import save_figure
+    from linnet.core.files import save_figure
     from linnet.sweeps import plots
     from linnet.sweeps.store import load
 

@@ -1,10 +1,10 @@
 """Running members: batched where they can be, one by one where not; one row per member.
 
 A task is a list of member descriptions (plain dicts, see :mod:`linnet.sweeps.grid`); the worker
-builds each member's problem with :func:`linnet.problems.make_problem`, groups members whose
+builds each member's problem with :func:`linnet.problems.families.make_problem`, groups members whose
 layers have equal shapes and whose batchable optimizer differs at most in ``lr``, runs each
-group as one array program (:func:`linnet.batched.run_first_order`, or
-:func:`linnet.batched_second_order.run_second_order` for Gauss-Newton and Levenberg-Marquardt) and
+group as one array program (:func:`linnet.runs.batched.run_first_order`, or
+:func:`linnet.runs.batched_second_order.run_second_order` for Gauss-Newton and Levenberg-Marquardt) and
 every other member with :func:`linnet.run`. A member that raises becomes a failed row; the others go on.
 """
 
@@ -15,11 +15,11 @@ import time
 
 import numpy as np
 
-from linnet import batched, batched_second_order
-from linnet.errors import LinnetError
-from linnet.problems import make_problem
-from linnet.run import run
-from linnet.spec import parse
+from linnet.core.errors import LinnetError
+from linnet.optimizers.spec import parse
+from linnet.problems.families import make_problem
+from linnet.runs import batched, batched_second_order
+from linnet.runs.loop import run
 from linnet.sweeps import records
 from linnet.sweeps.grid import RECORD_TARGETS
 

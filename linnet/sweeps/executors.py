@@ -16,7 +16,7 @@ import functools
 import os
 from dataclasses import dataclass
 
-from linnet.errors import LinnetError
+from linnet.core.errors import LinnetError
 
 #: seconds to wait for a dask scheduler before saying it cannot be reached
 CONNECT_TIMEOUT = 5

@@ -5,7 +5,7 @@ holds a list of optimizer specs, the step limit and an optional target relative 
 are the product of all of these; each member is a plain dict (a description, never arrays) with a
 stable id: the first 16 hex digits of the SHA-256 of its canonical JSON, so the same parameters
 give the same id on any machine and in any order of the grid's keys
-(:func:`linnet.experiment.member_id`, the id of a claim run's :class:`~linnet.experiment.Member` too).
+(:func:`linnet.runs.experiment.member_id`, the id of a claim run's :class:`~linnet.runs.experiment.Member` too).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from linnet.errors import LinnetError
-from linnet.experiment import member_id
-from linnet.record import TARGETS, steps_to_key
-from linnet.spec import parse
+from linnet.core.errors import LinnetError
+from linnet.optimizers.spec import parse
+from linnet.runs.experiment import member_id
+from linnet.runs.record import TARGETS, steps_to_key
 
 #: problem parameters a grid may vary, with the type of one value; passed to ``make_problem``
 #: (``family`` names the constructor, ``dtype`` casts the problem)
@@ -26,7 +26,7 @@ PROBLEM_KEYS = {
 }
 DTYPES = ("float64", "float32")
 #: relative losses whose first-reaching step every row holds (columns ``steps_to_1e-2`` ...): every
-#: second decade to 1e-12, and the run record's own targets (:data:`linnet.record.TARGETS`)
+#: second decade to 1e-12, and the run record's own targets (:data:`linnet.runs.record.TARGETS`)
 RECORD_TARGETS = tuple(sorted({1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12, *TARGETS}, reverse=True))
 #: the column of a target, ``steps_to_1e-12`` (the run record's key)
 target_column = steps_to_key

@@ -19,7 +19,7 @@ import re
 import sys
 from pathlib import Path
 
-from linnet.errors import LinnetError
+from linnet.core.errors import LinnetError
 from linnet.sweeps.grid import PROBLEM_KEYS, Grid, grid_from_dict
 
 if sys.version_info >= (3, 11):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linnet.errors import LinnetError
+from linnet.core.errors import LinnetError
 from linnet.sweeps.grid import PROBLEM_KEYS, target_column
 
 

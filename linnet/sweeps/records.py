@@ -1,6 +1,6 @@
 """One row of a sweep's results table: the member's parameters and its run's record.
 
-The run fields are those of the one run record (:func:`linnet.record.record`: status code and
+The run fields are those of the one run record (:func:`linnet.runs.record.record`: status code and
 message, steps, diverged and the step of divergence, initial, final and relative loss, gradient
 norm, seconds, backend, linnet version), plus the first step at each relative loss of
 :data:`linnet.sweeps.grid.RECORD_TARGETS`; the member columns are its id, its grid parameters
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from linnet.record import flat, record
+from linnet.runs.record import flat, record
 from linnet.sweeps.grid import PROBLEM_KEYS, RECORD_TARGETS, target_column
 
 _TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), tuple: pa.string()}
@@ -49,8 +49,8 @@ def _member_columns(member: dict) -> dict:
 
 
 def from_result(member: dict, result, batched: bool = False) -> dict:
-    """The row of a member whose run gave ``result``: a :class:`linnet.results.Result`, or a batched
-    member's :class:`linnet.batched.MemberResult` (the same fields)."""
+    """The row of a member whose run gave ``result``: a :class:`linnet.runs.result.Result`, or a batched
+    member's :class:`linnet.runs.batched.MemberResult` (the same fields)."""
     rec = flat(record(result))
     row = _member_columns(member)
     row.update({key: rec[key] for key in RUN_FIELDS})

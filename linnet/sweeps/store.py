@@ -7,7 +7,7 @@ Layout of ``DIR``::
     histories/part-*.parquet    with --histories: (id, losses) per member
 
 Only the driver writes, one part file per finished task, each written whole or not at all
-(:func:`linnet.files.write_atomic`), histories before results: a member counts as done exactly
+(:func:`linnet.core.files.write_atomic`), histories before results: a member counts as done exactly
 when its row is in a results part, so a sweep stopped at any moment resumes by running the
 members without a row, and no member is ever written twice.
 """
@@ -26,18 +26,18 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from linnet.errors import LinnetError
-from linnet.files import make_folder, write_atomic, write_text
+from linnet.core.errors import LinnetError
+from linnet.core.files import make_folder, write_atomic, write_text
 from linnet.sweeps.grid import Grid, grid_from_dict
 from linnet.sweeps.records import HISTORY_SCHEMA, SCHEMA
 
 
 def machine_info() -> dict:
-    """Where a sweep ran: :func:`linnet.benchmarking.machine_info` plus host and versions."""
+    """Where a sweep ran: :func:`linnet.runs.machine.machine_info` plus host and versions."""
     import pandas
 
     import linnet
-    from linnet.benchmarking import machine_info as benchmark_machine
+    from linnet.runs.machine import machine_info as benchmark_machine
 
     return {**benchmark_machine(), "host": platform.node(), "platform": platform.platform(),
             "linnet": linnet.__version__, "pyarrow": pa.__version__, "pandas": pandas.__version__}

@@ -1,0 +1,108 @@
+"""Optimizer spec strings: ``gd[lr=1e-05]``, ``momentum[lr=1e-06,momentum=0.9]``, ``lm``.
+
+One piece of code parses and prints them, so the same string names an optimizer on the command
+line, in a benchmark id, in a JSON record and in a plot legend.
+
+An optimizer is a frozen dataclass registered under a name (:mod:`linnet.optimizers.registry`; help text in
+:mod:`linnet.optimizers.help`). Its spec is the
+name, then in brackets every required parameter and every optional one that differs from its
+default, in field order, each as ``key=repr(value)``. Floats print with ``repr`` (``1e-05``,
+``0.0001``), so printing a parsed spec gives the canonical spelling back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+
+from linnet.core.errors import LinnetError
+from linnet.core.validation import check_fraction, check_positive  # noqa: F401  (re-exported for optimizers)
+from linnet.optimizers.help import describe_all, example  # noqa: F401  (re-exported)
+from linnet.optimizers.registry import REGISTRY, register  # noqa: F401  (re-exported)
+
+_SPEC = re.compile(r"^\s*([a-z][a-z0-9_-]*)\s*(?:\[(.*)\])?\s*$")
+
+
+def _fields(cls):
+    return [f for f in dataclasses.fields(cls) if f.init]
+
+
+def _required(f) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def _convert(cls, f, text: str):
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    where = f"{cls.name}: {f.name}"
+    if kind in ("float", "float | None"):
+        try:
+            value = float(text)
+        except ValueError:
+            raise LinnetError(f"{where} must be a number, got {text!r}") from None
+        if math.isnan(value):
+            raise LinnetError(f"{where} must be a number, got {text!r}")
+        return value
+    if kind in ("int", "int | None"):
+        try:
+            value = float(text)
+        except ValueError:
+            raise LinnetError(f"{where} must be an integer, got {text!r}") from None
+        if not value.is_integer():
+            raise LinnetError(f"{where} must be an integer, got {text!r}")
+        return int(value)
+    if kind == "bool":
+        if text.lower() in ("true", "1", "yes"):
+            return True
+        if text.lower() in ("false", "0", "no"):
+            return False
+        raise LinnetError(f"{where} must be true or false, got {text!r}")
+    return text
+
+
+def parse(spec: str):
+    """Build the optimizer a spec string names, e.g. ``parse("adam[lr=0.01]")``.
+
+    Raises LinnetError with one readable line for an unknown name, an unknown or missing
+    parameter, a non-numeric value, or a value the optimizer rejects (e.g. a negative step).
+    """
+    if not isinstance(spec, str):
+        raise LinnetError(f"an optimizer spec is a string such as 'gd[lr=1e-05]', got {spec!r}")
+    m = _SPEC.match(spec)
+    if not m:
+        raise LinnetError(f"cannot read optimizer spec {spec!r}; expected NAME or NAME[key=value,...]")
+    name, body = m.group(1), m.group(2)
+    cls = REGISTRY.get(name)
+    if cls is None:
+        raise LinnetError(f"unknown optimizer {name!r}; choose one of {', '.join(sorted(REGISTRY))}")
+    fields = {f.name: f for f in _fields(cls)}
+    kwargs = {}
+    for item in filter(None, (s.strip() for s in (body or "").split(","))):
+        key, eq, text = (s.strip() for s in item.partition("="))
+        if not eq or not text:
+            raise LinnetError(f"{name}: expected key=value, got {item!r}")
+        if key not in fields:
+            known = ", ".join(fields) or "none"
+            raise LinnetError(f"{name}: unknown parameter {key!r} (parameters: {known})")
+        if key in kwargs:
+            raise LinnetError(f"{name}: parameter {key!r} given twice")
+        kwargs[key] = _convert(cls, fields[key], text)
+    missing = [f.name for f in fields.values() if _required(f) and f.name not in kwargs]
+    if missing:
+        raise LinnetError(f"{name}: missing parameter {', '.join(missing)} (e.g. {example(cls)})")
+    return cls(**kwargs)
+
+
+def format_spec(optimizer) -> str:
+    """The canonical spec string of an optimizer instance."""
+    parts = []
+    for f in _fields(type(optimizer)):
+        value = getattr(optimizer, f.name)
+        if _required(f) or value != f.default:
+            parts.append(f"{f.name}={value!r}" if not isinstance(value, str) else f"{f.name}={value}")
+    return optimizer.name + (f"[{','.join(parts)}]" if parts else "")
+
+
+def as_optimizer(optimizer):
+    """Accept a spec string or an optimizer instance; return the instance."""
+    return parse(optimizer) if isinstance(optimizer, str) else optimizer

@@ -1,0 +1,118 @@
+"""The post's two figures, drawn as the post drew them, from a
+:class:`linnet.reports.reproduction.Reproduction`.
+
+The post's two figures are drawn by :func:`_plot_nets`, a port of the post's ``plot_nets`` that
+keeps its look: seaborn's darkgrid style and deep palette (what the notebook ran with), figsize
+(15, 10), GD solid and Adam dashed, and its LM runs plotting ``np.sum(Yhat - Y)**2``. The post's
+LM class never appended to ``gradient_magnitudes``, so its LM curves are in the lower legend but
+draw nothing there, as in the post. Four things differ, for the reader: each run has one colour in
+both panels (the post's colour cycle drifted between them because a diverged run drew only in the
+upper one), a diverged run is drawn up to its last finite loss and marked there with an ``x``
+(the post drew a single point at its first loss), the legends sit outside the axes, and both
+x axes are labelled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import style
+from matplotlib.figure import Figure
+
+from linnet import claims
+from linnet.optimizers.spec import parse
+
+#: the post's figure: figsize (15, 10), its proportions and font sizes; at DPI 2250 x 1500 pixels
+POST_FIGSIZE = (15, 10)
+#: every figure of the report is drawn at 150 dpi (linnet.reports.figures.reproduction uses this)
+DPI = 150
+#: the post's second figure shows the first 190 iterations (its ``plot_nets(nets + nets_lm, 191)``)
+POST_LM_SHOW = 191
+
+
+class _Net:
+    """What the post's ``plot_nets`` reads from a net: name, losses, gradient_magnitudes, plot_kwargs."""
+
+    def __init__(self, name, losses, gradient_magnitudes, plot_kwargs=None):
+        self.name = name
+        self.losses = list(losses)
+        self.gradient_magnitudes = list(gradient_magnitudes)
+        self.plot_kwargs = plot_kwargs or {}
+
+
+def post_net(result, steps: int) -> _Net:
+    """A first-order Result as the post's net: its loop records the loss *before* each of its
+    ``steps`` updates and stops after the first non-finite one."""
+    opt = parse(result.optimizer)
+    name = ("GD step=%g" if opt.name == "gd" else "ADAM step=%g") % opt.lr
+    n = min(len(result.losses), steps)
+    return _Net(name, result.losses[:n], result.grad_norms[:n], {"ls": "--"} if opt.name == "adam" else {})
+
+
+def post_lm_net(result, steps: int, first: bool) -> _Net:
+    """A Gauss-Newton Result as the post's LevenbergMarquardt: losses are its ``post_metric``
+    trace (sum(r)**2); gradient_magnitudes stays empty, as in the post."""
+    name = f"LM step={parse(result.optimizer).step:g}"
+    metric = np.asarray(result.traces["post_metric"])[:steps]
+    kwargs = {"lw": 5, "color": "k", "alpha": 0.8} if first else {}
+    return _Net(name, metric, [], kwargs)
+
+
+def _plot_nets(fig, nets, show_to_max=-1):
+    """The post's ``plot_nets``, on ``fig`` (the differences are in the module docstring)."""
+    ax1 = fig.add_subplot(2, 1, 1)
+    ax2 = fig.add_subplot(2, 1, 2)
+    # the style's 6-colour cycle, then more colours, so that no two runs share colour and line style
+    cycle = [c["color"] for c in style.library["seaborn-v0_8"]["axes.prop_cycle"]] + [
+        "#937860", "#DA8BC3", "#8C8C8C", "#CCB974"]
+    used: set = set()
+    for i, net in enumerate(nets):
+        ls = net.plot_kwargs.get("ls", "-")
+        color = next((c for c in cycle[i % 6:] + cycle if (c, ls) not in used), cycle[i % len(cycle)])
+        kwargs = {"color": color, **net.plot_kwargs}
+        used.add((kwargs["color"], ls))
+        show_to = -1 if show_to_max > len(net.losses) else show_to_max
+        losses = np.asarray(net.losses, dtype=float)
+        if len(losses) and np.isfinite(losses[show_to]):
+            ax1.semilogy(losses[:show_to], label=net.name, **kwargs)
+            ax2.semilogy(net.gradient_magnitudes[:show_to], label=net.name, **kwargs)
+            continue
+        finite = int(np.argmin(np.isfinite(losses))) if len(losses) else 0  # first non-finite loss
+        label = f"(diverged at step {finite}) {net.name}"
+        for ax, values in ((ax1, losses), (ax2, np.asarray(net.gradient_magnitudes, dtype=float))):
+            # drawn until it first passes 1e3 x its start (diverging runs climb to ~1e300), that
+            # point clipped to 1e4 x its start, and marked there
+            values = values[:finite]
+            cap = 1e3 * values[0] if len(values) else np.inf
+            end = int(np.argmax(values > cap)) + 1 if np.any(values > cap) else len(values)
+            shown = np.minimum(values[:end], 10 * cap)
+            ax.semilogy(shown, label=label, **kwargs)
+            if end:
+                ax.semilogy([end - 1], [shown[-1]], marker="x", ms=14, mew=3, ls="none", color=kwargs["color"])
+    for ax, ylabel in ((ax1, "Loss"), (ax2, "Gradient magnitude")):
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel("iteration")
+    return ax1, ax2
+
+
+def post_figure(rep) -> Figure:
+    """The post's first figure: its 8 first-order runs, loss and gradient magnitude."""
+    with style.context("seaborn-v0_8"):
+        fig = Figure(figsize=POST_FIGSIZE, dpi=DPI)
+        nets = [post_net(rep.post.one(optimizer=s), rep.steps) for s in claims.POST_FIRST_ORDER]
+        _plot_nets(fig, nets, -1)
+        fig.suptitle(f"The post's figure, reproduced (seed {rep.seed}, {rep.backend} backend)", fontsize=13)
+    return fig
+
+
+def post_figure_with_lm(rep) -> Figure:
+    """The post's second figure: the same runs and its 'LM' (its sum(r)**2), first 190 steps."""
+    with style.context("seaborn-v0_8"):
+        fig = Figure(figsize=POST_FIGSIZE, dpi=DPI)
+        nets = [post_net(rep.post.one(optimizer=s), rep.steps) for s in claims.POST_FIRST_ORDER]
+        nets += [post_lm_net(r, rep.gn_steps, i == 0) for i, r in enumerate(rep.post_lm.values())]
+        ax1, _ = _plot_nets(fig, nets, POST_LM_SHOW)
+        ax1.set_yticks(10 ** np.linspace(-14, 6, 7))
+        fig.suptitle(f"The post's figure with its LM, reproduced (seed {rep.seed}): "
+                     "the LM curves are sum(r)**2, not the loss", fontsize=13)
+    return fig

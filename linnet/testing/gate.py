@@ -1,0 +1,98 @@
+"""Regression gate: the benchmarks' machine-independent figures against a committed baseline.
+
+pytest-benchmark compares times, not ``extra_info``. Each benchmark records its figures (final
+losses at fixed steps, steps to targets, divergence, kappa), each with its declared tolerance
+(:mod:`linnet.testing.tolerance`), through :func:`linnet.testing.benchmarking.record`. The pytest plugin
+(:mod:`linnet.testing.plugin`) compares them with the baseline file and fails
+
+* a benchmark whose figure moved beyond its tolerance, disappeared, appeared, or changed tolerance;
+* a benchmark that records no figure and does not say why;
+* a collected benchmark with no baseline entry;
+* a baseline entry whose benchmark no longer exists (its file was collected and it was neither
+  collected nor deselected, or its file is gone);
+
+each with a line naming it and the command that regenerates the baseline (:data:`REGENERATE`).
+The baseline is written whole from one complete run (:func:`save`), never merged.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from linnet.core import files
+from linnet.core.errors import LinnetError
+from linnet.testing.tolerance import Tolerance
+from linnet.testing.tolerance import compare as compare_value
+
+FORMAT = "linnet-baseline-2"
+
+#: the one command that regenerates benchmarks/baseline.json (the whole suite, slow and expensive ones included)
+REGENERATE = "python -m pytest benchmarks --benchmark-disable --linnet-expensive --linnet-update-baseline"
+
+
+def entry(figures: dict, tolerances: dict) -> dict:
+    """One benchmark's baseline entry, {figure: {"value": v, "tolerance": {...}}}."""
+    return {name: {"value": value, "tolerance": tolerances[name]} for name, value in sorted(figures.items())}
+
+
+def compare(benchmark: str, baseline: dict, figures: dict, tolerances: dict) -> list[str]:
+    """Lines naming each figure of ``benchmark`` that moved, disappeared, appeared or changed tolerance.
+
+    ``baseline`` is the benchmark's entry (:func:`entry`); ``figures`` and ``tolerances`` are this
+    run's ``extra_info["figures"]`` and ``extra_info["tolerances"]``.
+    """
+    problems = []
+    for name, stored in baseline.items():
+        if name not in figures:
+            problems.append(f"{benchmark}: figure {name} is no longer recorded (baseline {stored['value']!r})")
+            continue
+        if tolerances.get(name) != stored["tolerance"]:
+            problems.append(f"{benchmark}: figure {name} changed tolerance: baseline {stored['tolerance']}, "
+                            f"now {tolerances.get(name)}")
+            continue
+        moved = compare_value(name, stored["value"], figures[name], Tolerance.from_dict(stored["tolerance"]))
+        if moved:
+            problems.append(f"{benchmark}: {moved}")
+    for name in figures:
+        if name not in baseline:
+            problems.append(f"{benchmark}: figure {name} = {figures[name]!r} is not in the baseline")
+    return problems
+
+
+def coverage(baseline: set, collected: set, deselected: set, root: Path, partial: set = frozenset()) -> list[str]:
+    """Baseline entries (node ids, ``path::name``) whose benchmark no longer exists.
+
+    An entry is stale when its file is gone, or when its file was collected (some item of it was
+    collected or deselected, and no argument picked single tests of it: ``partial``) but the entry
+    was neither collected nor deselected. Entries of files outside the selection are not judged.
+    """
+    seen = collected | deselected
+    seen_files = {node.split("::", 1)[0] for node in seen}
+    stale = []
+    for node in sorted(baseline - seen):
+        path = node.split("::", 1)[0]
+        if not (root / path).exists() or (path in seen_files and path not in partial):
+            stale.append(node)
+    return stale
+
+
+def load(path) -> dict:
+    """{node id: entry} from a baseline file; LinnetError naming a bad or old-format file."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise LinnetError(f"{path}: baseline file not found (create it with: {REGENERATE})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise LinnetError(f"{path}: not a linnet baseline ({err})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("benchmarks"), dict):
+        raise LinnetError(f"{path}: not a linnet baseline (expected format {FORMAT!r}; regenerate: {REGENERATE})")
+    return data["benchmarks"]
+
+
+def save(path, benchmarks: dict) -> None:
+    """Write the whole baseline atomically (linnet.core.files): exactly these entries, nothing kept."""
+    text = json.dumps({"format": FORMAT, "regenerate": REGENERATE,
+                       "benchmarks": dict(sorted(benchmarks.items()))}, indent=1)
+    files.write_text(Path(path), text + "\n", force=True)
