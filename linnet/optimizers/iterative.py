@@ -5,9 +5,11 @@
 Algorithm 3.16), at any depth N >= 1 (layers W1 ... WN of any widths), with the damped system
 (J J^T + mu I) z = r in J's row space solved
 
-* ``solver=cg``: by preconditioned conjugate gradients on (ydim, m) matrices (:func:`linnet.optimizers.linalg.krylov.solve`),
+* ``solver=cg``: by preconditioned conjugate gradients on (ydim, m) matrices
+  (:func:`linnet.optimizers.linalg.krylov.solve`),
   memory a few copies of the layers plus 2N matrices of the output's size;
-* ``solver=direct``: by Cholesky of the (ydim m) x (ydim m) matrix (:func:`linnet.optimizers.linalg.krylov.direct_solve`);
+* ``solver=direct``: by Cholesky of the (ydim m) x (ydim m) matrix
+  (:func:`linnet.optimizers.linalg.krylov.direct_solve`);
 * ``solver=auto`` (default): direct while ydim m <= :data:`linnet.optimizers.linalg.krylov.DIRECT_MAX`, cg beyond.
 
 ``gauss-newton-rowspace[solver=cg,step=S]`` is the undamped step theta <- theta - S J^T z with
@@ -34,6 +36,7 @@ import numpy as np
 from linnet.core.errors import LinnetError
 from linnet.optimizers.base import Optimizer
 from linnet.optimizers.linalg import krylov
+from linnet.optimizers.linalg.damping import nielsen
 from linnet.optimizers.spec import check_positive, register
 from linnet.optimizers.stopping import NO_PROGRESS
 from linnet.problems import jacobian as jac
@@ -159,11 +162,9 @@ class RowSpaceLM(_RowSpaceSolve, Optimizer):
             actual = evaluation.loss - loss(problem, new)
             lin = mu * Z + S  # J d + r for the step taken
             predicted = rr - float(np.vdot(lin, lin))
-            rho = actual / predicted if predicted > 0 else -np.inf
-            if rho > 0:
-                mu *= max(1 / 3, 1 - (2 * rho - 1) ** 3)
-                return new, RowSpaceLMState(mu, 2.0, False, rnorm, eta, inner)
-            mu, nu = mu * nu, nu * 2
+            accepted, mu, nu = nielsen(mu, nu, actual, predicted)
+            if accepted:
+                return new, RowSpaceLMState(mu, nu, False, rnorm, eta, inner)
         return weights, RowSpaceLMState(mu, nu, True, rnorm, eta, inner)
 
     def is_done(self, state) -> bool:

@@ -24,6 +24,7 @@ from linnet.core.validation import check_positive
 from linnet.optimizers.base import Optimizer
 from linnet.optimizers.iterative import RowSpaceLM
 from linnet.optimizers.linalg import gauss_newton as gn
+from linnet.optimizers.linalg.damping import nielsen
 from linnet.optimizers.spec import register
 from linnet.optimizers.stopping import NO_PROGRESS
 from linnet.problems.jacobian import partial_products, suffix_times
@@ -201,11 +202,9 @@ class LevenbergMarquardt(Optimizer):
             new = add(weights, deltas)
             actual = evaluation.loss - loss(problem, new)
             predicted = rr - mu * mu * float(z @ z)
-            rho = actual / predicted if predicted > 0 else -np.inf
-            if rho > 0:
-                mu *= max(1 / 3, 1 - (2 * rho - 1) ** 3)
-                return new, LMState(mu, 2.0, False)
-            mu, nu = mu * nu, nu * 2
+            accepted, mu, nu = nielsen(mu, nu, actual, predicted)
+            if accepted:
+                return new, LMState(mu, nu, False)
         return weights, LMState(mu, nu, True)
 
     def is_done(self, state) -> bool:

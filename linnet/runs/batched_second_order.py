@@ -9,7 +9,8 @@ as for that member alone:
 * matmul on stacks (numpy calls BLAS once per matrix of a stack) -- the stacked Jacobian products
   of :mod:`linnet.problems.jacobian`, the row Gram :func:`linnet.optimizers.linalg.gauss_newton.row_gram`;
 * the LAPACK gufuncs np.linalg.solve / svd / eigh (one LAPACK call per matrix) -- the damped solve
-  :func:`linnet.optimizers.linalg.gauss_newton.damped_step` and the Kronecker SVD :func:`linnet.optimizers.linalg.gauss_newton.spectrum`;
+  :func:`linnet.optimizers.linalg.gauss_newton.damped_step` and the Kronecker SVD
+  :func:`linnet.optimizers.linalg.gauss_newton.spectrum`;
 * elementwise arithmetic, and per-member scalar rules (Nielsen's damping update) in Python floats
   as the single update computes them;
 * the loss tr(R S R^T) as np.vdot(R S, R) computes it (BLAS ddot; a stacked (1, n) @ (n, 1) matmul
@@ -38,6 +39,7 @@ import numpy as np
 from linnet.core.errors import LinnetError
 from linnet.optimizers import stopping
 from linnet.optimizers.linalg import gauss_newton as gn
+from linnet.optimizers.linalg.damping import nielsen
 from linnet.optimizers.second_order import GaussNewton, LevenbergMarquardt, LMState, add
 from linnet.optimizers.spec import as_optimizer
 from linnet.problems.jacobian import vjp
@@ -103,13 +105,9 @@ def lm_update(opt: LevenbergMarquardt, A, S, C, weights, loss, R, mu, nu):
         zz = dots(z)
         accepted = np.zeros(len(trying), dtype=bool)
         for j, m in enumerate(trying):  # Nielsen's rule in Python floats, as the single update
-            m_mu, m_nu = float(mu[m]), float(nu[m])
+            m_mu = float(mu[m])
             predicted = float(rr[m]) - m_mu * m_mu * float(zz[j])
-            rho = float(actual[j]) / predicted if predicted > 0 else -np.inf
-            if rho > 0:
-                mu[m], nu[m], accepted[j] = m_mu * max(1 / 3, 1 - (2 * rho - 1) ** 3), 2.0, True
-            else:
-                mu[m], nu[m] = m_mu * m_nu, m_nu * 2
+            accepted[j], mu[m], nu[m] = nielsen(m_mu, float(nu[m]), float(actual[j]), predicted)
         if accepted.any():
             taken = trying[accepted]
             done[taken] = False

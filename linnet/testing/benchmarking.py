@@ -47,7 +47,8 @@ def record(benchmark, result=None, *, loss: Tolerance | None = None, no_figures:
                     "relative_loss": figure(plain(result.relative_loss), loss), **declared}
     for name, value in declared.items():
         if not isinstance(value, Figure):
-            raise LinnetError(f"figure {name!r}: declare its tolerance with linnet.testing.tolerance.figure(value, ...)")
+            raise LinnetError(f"figure {name!r}: declare its tolerance with "
+                              "linnet.testing.tolerance.figure(value, ...)")
     if no_figures is not None:
         info["no_figures"] = no_figures
     stored = info.setdefault("figures", {})

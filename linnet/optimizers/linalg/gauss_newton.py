@@ -52,7 +52,7 @@ from linnet.optimizers.linalg.cutoff import RCONDS, check_rcond, numpy_rcond, pi
 from linnet.problems.jacobian import dense_jacobian, jvp, row_factors, vjp
 
 #: the most rows (ydim m) of the Jacobian whose dense row-space system the direct solves form: 4096 rows
-#: is a 4096^2 Gram matrix of 134 MB in float64; beyond, the matrix-free solver (linnet.optimizers.linalg.krylov) applies
+#: is a 4096^2 Gram matrix of 134 MB in float64; beyond, the matrix-free solver (:mod:`.krylov`) applies
 ROW_SPACE_MAX = 4096
 
 
