@@ -1,4 +1,4 @@
-"""Wide and deep nets: matrix-free Levenberg-Marquardt (lm-rowspace[solver=cg]) against gd and the direct solve.
+"""Wide and deep nets: matrix-free Levenberg-Marquardt (lm[solver=cg]) against gd and the direct solve.
 
 Quick benchmarks (CI): the preconditioners' inner iterations at depth 3 and 6, and a 330k-parameter
 run to relative 1e-10 with gd beside it for the same wall time. Slow ones (``-m slow``, run once for
@@ -30,8 +30,8 @@ from linnet.optimizers.stopping import TARGET_REACHED
 from linnet.problems.losses import evaluate
 from linnet.testing.benchmarking import record
 
-CG = "lm-rowspace[solver=cg]"
-DIRECT = "lm-rowspace[solver=direct]"
+CG = "lm[solver=cg]"
+DIRECT = "lm[solver=dense]"
 
 
 def wide_problem(depth, width, dim, *, kappa=100.0, nsamples=1000, seed=0):
@@ -118,9 +118,9 @@ def slope(x, y) -> float:
 def test_preconditioners_inner_iterations(benchmark, depth):
     """CG iterations to relative 1e-10 per preconditioner (width 128, ydim = xdim = 32, fan-in start)."""
     problem = wide_problem(depth, 128, 32)
-    runs = {pc: linnet.run(problem, f"lm-rowspace[solver=cg,precond={pc}]", 100, target=1e-10)
+    runs = {pc: linnet.run(problem, f"lm[solver=cg,precond={pc}]", 100, target=1e-10)
             for pc in ("jacobi", "none")}
-    runs["kron"] = benchmark.pedantic(linnet.run, args=(problem, "lm-rowspace[solver=cg,precond=kron]", 100),
+    runs["kron"] = benchmark.pedantic(linnet.run, args=(problem, "lm[solver=cg,precond=kron]", 100),
                                       kwargs={"target": 1e-10}, rounds=1, iterations=1)
     inner = {pc: int(r.traces["inner_iterations"].sum()) for pc, r in runs.items()}
     benchmark.extra_info["seconds"] = {pc: r.seconds for pc, r in runs.items()}

@@ -9,15 +9,12 @@ Imports: linnet.core, linnet.problems.
 from linnet.optimizers import first_order, iterative, layerwise, scipy_peer, second_order
 from linnet.optimizers.base import Optimizer
 from linnet.optimizers.first_order import GD, Adam, Momentum, RMSprop
-from linnet.optimizers.iterative import RowSpaceGaussNewton, RowSpaceLM
 from linnet.optimizers.layerwise import ALS, KFAC, ClosedForm
 from linnet.optimizers.second_order import GaussNewton, LevenbergMarquardt
 
 __all__ = [
     "ALS",
     "GD",
-    "RowSpaceGaussNewton",
-    "RowSpaceLM",
     "KFAC",
     "Adam",
     "ClosedForm",

@@ -10,6 +10,20 @@ K-FAC, ALS and the closed form are in :mod:`linnet.optimizers.layerwise`.
   the residual contracts by (1 - S) per step up to O(S^2 d^2) terms, the loss by (1 - S)^2.
 * ``lm``: Levenberg-Marquardt with Nielsen's damping rule (Nielsen 1999; Madsen, Nielsen &
   Tingleff 2004, "Methods for non-linear least squares problems", Algorithm 3.16).
+
+Solvers (``solver=``, both methods), for the row-space system of ydim * rank(S) rows:
+
+* ``direct``: the dense row-space system, formed from Kronecker factors
+  (:func:`linnet.optimizers.linalg.gauss_newton.row_gram`; for two-layer Gauss-Newton J's SVD),
+  up to :data:`linnet.optimizers.linalg.gauss_newton.ROW_SPACE_MAX` = 4096 rows (a 134 MB matrix);
+* ``cg``: matrix-free, preconditioned conjugate gradients truncated by Eisenstat-Walker forcing
+  terms, with the settings ``precond``, ``rtol``, ``eta_min``, ``maxiter``
+  (:mod:`linnet.optimizers.iterative`, :mod:`linnet.optimizers.linalg.krylov`);
+* ``dense``: the exact solve inside the ``cg`` loop (same traces, no size check), the reference
+  CG is tested against (:func:`linnet.optimizers.linalg.krylov.direct_solve`);
+* ``auto``: ``direct`` up to ROW_SPACE_MAX rows, ``cg`` beyond. The default for ``lm``;
+  ``gauss-newton`` defaults to ``direct``, which its batched loop
+  (:mod:`linnet.runs.batched_second_order`) implements, and refuses larger systems with one error.
 """
 
 from __future__ import annotations
@@ -21,8 +35,8 @@ import numpy as np
 
 from linnet.core.errors import LinnetError
 from linnet.core.validation import check_positive
+from linnet.optimizers import iterative
 from linnet.optimizers.base import Optimizer
-from linnet.optimizers.iterative import RowSpaceLM
 from linnet.optimizers.linalg import gauss_newton as gn
 from linnet.optimizers.linalg.damping import nielsen
 from linnet.optimizers.spec import register
@@ -31,8 +45,25 @@ from linnet.problems.jacobian import partial_products, suffix_times
 from linnet.problems.losses import loss, product
 
 JACOBIANS = ("structured", "kron")
-#: how ``lm`` solves its damped systems
-LM_SOLVERS = ("auto", "direct", "cg")
+#: how ``lm`` and ``gauss-newton`` solve their row-space systems (module docstring)
+SOLVERS = ("auto", "direct", "cg", "dense")
+
+
+def check_solver(owner) -> None:
+    """Validate ``owner.solver`` and its row-space settings (:func:`linnet.optimizers.iterative.check_settings`)."""
+    if owner.solver not in SOLVERS:
+        raise LinnetError(f"{owner.name}: solver must be one of {', '.join(SOLVERS)}, got {owner.solver!r}")
+    iterative.check_settings(owner)
+
+
+def uses_row_space_loop(solver: str, problem) -> bool:
+    """Whether ``solver`` runs the loop of :mod:`linnet.optimizers.iterative` on ``problem`` (cg or dense).
+
+    ``auto`` does so above :data:`linnet.optimizers.linalg.gauss_newton.ROW_SPACE_MAX` rows,
+    ydim * rank(S), the size of the row-space system.
+    """
+    rows = problem.ydim * problem.S_factor.shape[1]
+    return solver in ("cg", "dense") or (solver == "auto" and rows > gn.ROW_SPACE_MAX)
 
 
 def add(weights, deltas, scale: float = 1.0):
@@ -56,19 +87,32 @@ class GaussNewton(Optimizer):
     Attributes:
         step: the scale S of the update, theta <- theta + S d (the post used 0.05 and 0.2).
         jacobian: "structured" (compressed Jacobian from S, ydim*xdim rows) or "kron" (the post's
-            Jacobian over samples, ydim*nsamples rows, solved with numpy.linalg.lstsq).
-        rcond: singular-value cutoff: "default" (numpy's eps * max(M, N)), "machine" (numpy's old
-            rcond=-1, the post's) or a number; see :mod:`linnet.optimizers.linalg.gauss_newton`.
+            Jacobian over samples, ydim*nsamples rows, solved with numpy.linalg.lstsq; solver=direct only).
+        rcond: singular-value cutoff of the direct solve: "default" (numpy's eps * max(M, N)),
+            "machine" (numpy's old rcond=-1, the post's) or a number; see
+            :mod:`linnet.optimizers.linalg.gauss_newton`.
+        solver: "direct" (default), "cg", "dense" or "auto" (module docstring). ``cg`` and ``dense``
+            solve J J^T z = r in the row space at any depth, d = -J^T z
+            (:func:`linnet.optimizers.iterative.gn_update`); with J J^T invertible this is the same
+            minimum-norm step.
+        precond, rtol, eta_min, maxiter: the CG solve's settings
+            (:func:`linnet.optimizers.iterative.check_settings`).
 
     ``gauss-newton[step=0.2,jacobian=kron,rcond=machine]`` is exactly the post's step. Every run
-    on a sample problem records the trace ``post_metric`` = np.sum(Yhat - Y)**2, the quantity the
-    post plotted as its loss: the square of the *sum* of the residual entries,
-    (1_ydim^T R X 1_nsamples)^2, computed from the samples' row sums X 1.
+    of the direct solve on a sample problem records the trace ``post_metric`` = np.sum(Yhat - Y)**2,
+    the quantity the post plotted as its loss: the square of the *sum* of the residual entries,
+    (1_ydim^T R X 1_nsamples)^2, computed from the samples' row sums X 1. The row-space loop
+    records ``inner_iterations`` and ``forcing`` instead.
     """
 
     step: float
     jacobian: str = "structured"
     rcond: str = "default"
+    solver: str = "direct"
+    precond: str = "kron"
+    rtol: float = 0.0
+    eta_min: float = 1e-10
+    maxiter: int = 500
     example = "gauss-newton[step=0.2]"
 
     def __post_init__(self):
@@ -77,13 +121,19 @@ class GaussNewton(Optimizer):
             raise LinnetError(f"{self.name}: jacobian must be one of {', '.join(JACOBIANS)}, "
                               f"got {self.jacobian!r}")
         gn.check_rcond(self, self.rcond)
+        check_solver(self)
+        if self.jacobian == "kron" and self.solver != "direct":
+            raise LinnetError(f"{self.name}: jacobian=kron is solved by lstsq (solver=direct), "
+                              f"got solver={self.solver}")
 
     @property
     def batchable(self) -> bool:
-        """The structured Jacobian batches (:mod:`linnet.runs.batched_second_order`, two layers); kron does not."""
-        return self.jacobian == "structured"
+        """The structured direct solve batches (:mod:`linnet.runs.batched_second_order`); the rest do not."""
+        return self.jacobian == "structured" and self.solver == "direct"
 
     def init(self, problem, weights):
+        if uses_row_space_loop(self.solver, problem):
+            return iterative.RowSpaceGNState(None, None, 0)
         gn.check_row_space(self, problem)
         if self.jacobian == "kron":
             gn.check_two_layers(self, weights)
@@ -92,14 +142,18 @@ class GaussNewton(Optimizer):
         return GaussNewtonState(None if problem.X is None else problem.X.sum(axis=1))
 
     def direction(self, problem, weights, R):
-        """The unscaled step (dW1, dW2)."""
+        """The unscaled step of the direct solve, one delta per layer (dW1, ..., dWN)."""
         solve = gn.structured_step if self.jacobian == "structured" else gn.sample_step
         return solve(problem, weights, R, self.rcond)
 
     def update(self, problem, weights, evaluation, state):
+        if isinstance(state, iterative.RowSpaceGNState):
+            return iterative.gn_update(self, problem, weights, evaluation, state)
         return add(weights, self.direction(problem, weights, evaluation.residual), self.step), state
 
     def record(self, problem, weights, state):
+        if isinstance(state, iterative.RowSpaceGNState):
+            return iterative.traces(state)
         if state.xsum is None:
             return {}
         R = product(weights) - problem.A
@@ -136,19 +190,28 @@ class LevenbergMarquardt(Optimizer):
     ends when a step is taken, or, with ``done`` set (the run stops with NO_PROGRESS), when the trial
     step is below Nielsen's eps_2 test ||d|| <= eps (||theta|| + eps) with eps the machine epsilon.
 
-    Solvers: ``direct`` forms J J^T as above; ``cg`` never forms it and solves each damped system
-    by preconditioned conjugate gradients with the same damping rule
-    (:class:`linnet.optimizers.iterative.RowSpaceLM`, :mod:`linnet.optimizers.linalg.krylov`); ``auto`` (the default)
-    is direct while ydim * rank(S) <= :data:`linnet.optimizers.linalg.gauss_newton.ROW_SPACE_MAX` (4096 rows, a
+    Solvers (module docstring): ``direct`` forms J J^T as above; ``cg`` never forms it and solves
+    each damped system by preconditioned conjugate gradients with the same damping rule
+    (:func:`linnet.optimizers.iterative.lm_update`, :mod:`linnet.optimizers.linalg.krylov`);
+    ``dense`` is that loop with the exact solve; ``auto`` (the default) is direct while
+    ydim * rank(S) <= :data:`linnet.optimizers.linalg.gauss_newton.ROW_SPACE_MAX` (4096 rows, a
     134 MB Gram matrix) and CG beyond.
 
     Attributes:
         tau: initial damping relative to the largest diagonal entry of J^T J.
-        solver: "auto", "direct" or "cg".
+        solver: "auto", "direct", "cg" or "dense".
+        precond: CG's preconditioner, "kron", "jacobi" or "none" (:mod:`linnet.optimizers.linalg.krylov`).
+        rtol: a fixed relative tolerance of the CG solve; 0 (default) for Eisenstat-Walker.
+        eta_min: the lower bound of the Eisenstat-Walker forcing term.
+        maxiter: the most CG iterations per inner solve.
     """
 
     tau: float = 1e-3
     solver: str = "auto"
+    precond: str = "kron"
+    rtol: float = 0.0
+    eta_min: float = 1e-10
+    maxiter: int = 500
     example = "lm"
     done_status = NO_PROGRESS
     #: safety bound on rejected trials per update (mu grows by 2^(1+2+...) so ~30 always suffice)
@@ -156,25 +219,16 @@ class LevenbergMarquardt(Optimizer):
 
     def __post_init__(self):
         check_positive(self, tau=self.tau)
-        if self.solver not in LM_SOLVERS:
-            raise LinnetError(f"{self.name}: solver must be one of {', '.join(LM_SOLVERS)}, got {self.solver!r}")
+        check_solver(self)
 
     @property
     def batchable(self) -> bool:
-        """The direct solve batches (:mod:`linnet.runs.batched_second_order`); CG runs one by one."""
-        return self.solver != "cg"
-
-    def _matrix_free(self, problem) -> RowSpaceLM | None:
-        """The CG solver this configuration uses on ``problem``, or None for the direct solve."""
-        rows = problem.ydim * problem.S_factor.shape[1]
-        if self.solver == "cg" or (self.solver == "auto" and rows > gn.ROW_SPACE_MAX):
-            return RowSpaceLM(solver="cg", tau=self.tau)
-        return None
+        """The direct solve batches (:mod:`linnet.runs.batched_second_order`); the row-space loop runs one by one."""
+        return self.solver in ("auto", "direct")
 
     def init(self, problem, weights):
-        iterative = self._matrix_free(problem)
-        if iterative is not None:
-            return iterative.init(problem, weights)
+        if uses_row_space_loop(self.solver, problem):
+            return iterative.lm_init(self, problem, weights)
         gn.check_row_space(self, problem)
         # diag(J^T J), block k = (Suf_k C)(Suf_k C)^T kron Pre_k^T Pre_k: products of the squared row
         # norms of Suf_k C and the squared column norms of Pre_k (1 for the identity)
@@ -186,8 +240,8 @@ class LevenbergMarquardt(Optimizer):
         return LMState(self.tau * diag_max, 2.0, False)
 
     def update(self, problem, weights, evaluation, state):
-        if not isinstance(state, LMState):  # the matrix-free solve (init chose it)
-            return self._matrix_free(problem).update(problem, weights, evaluation, state)
+        if isinstance(state, iterative.RowSpaceLMState):  # cg or dense (init chose it)
+            return iterative.lm_update(self, problem, weights, evaluation, state)
         C = problem.S_factor
         gram = gn.row_gram(C, weights)
         r = gn.residual_vector(C, evaluation.residual)
@@ -211,6 +265,6 @@ class LevenbergMarquardt(Optimizer):
         return state.done
 
     def record(self, problem, weights, state):
-        if not isinstance(state, LMState):
-            return self._matrix_free(problem).record(problem, weights, state)
+        if isinstance(state, iterative.RowSpaceLMState):
+            return iterative.traces(state)
         return {"damping": state.mu}

@@ -51,8 +51,9 @@ from linnet.core.errors import LinnetError
 from linnet.optimizers.linalg.cutoff import RCONDS, check_rcond, numpy_rcond, pinv_apply, rcond_ratio  # noqa: F401  (re-exported)
 from linnet.problems.jacobian import dense_jacobian, jvp, row_factors, vjp
 
-#: the most rows (ydim m) of the Jacobian whose dense row-space system the direct solves form: 4096 rows
-#: is a 4096^2 Gram matrix of 134 MB in float64; beyond, the matrix-free solver (:mod:`.krylov`) applies
+#: the most rows (ydim m) of the Jacobian whose dense row-space system ``solver=direct`` forms: 4096 rows
+#: is a 4096^2 Gram matrix of 134 MB in float64. The one threshold of ``lm`` and ``gauss-newton``:
+#: ``solver=auto`` is direct up to it and matrix-free CG (:mod:`.krylov`) beyond
 ROW_SPACE_MAX = 4096
 
 
@@ -61,8 +62,8 @@ def check_row_space(owner, problem) -> None:
     rows = problem.ydim * problem.S_factor.shape[1]
     if rows > ROW_SPACE_MAX:
         raise LinnetError(f"{owner.name}: the direct solve forms a {rows} x {rows} row-space matrix "
-                          f"({rows * rows * 8 / 2**30:.1f} GiB); use lm[solver=cg] or gauss-newton-rowspace[solver=cg] "
-                          f"(matrix-free) for outputs with ydim * rank(S) > {ROW_SPACE_MAX}")
+                          f"({rows * rows * 8 / 2**30:.1f} GiB); use lm[solver=cg] or gauss-newton[...,solver=cg] "
+                          f"(matrix-free; solver=auto switches) for outputs with ydim * rank(S) > {ROW_SPACE_MAX}")
 
 
 def check_two_layers(owner, weights) -> None:

@@ -44,9 +44,6 @@ from linnet.problems import jacobian as jac
 
 PRECONDITIONERS = ("kron", "jacobi", "none")
 
-#: the largest ydim m for which ``solver=auto`` forms J J^T and solves directly (see docs/wide.md)
-DIRECT_MAX = 1024
-
 #: Eisenstat & Walker (1996), "Choosing the forcing terms in an inexact Newton method", choice 2:
 #: eta_k = gamma (||F_k|| / ||F_{k-1}||)^alpha with gamma = 0.9, alpha = 2, safeguarded by
 #: max(eta_k, gamma eta_{k-1}^alpha) when gamma eta_{k-1}^alpha > 0.1 and capped at eta_max = 0.9;
@@ -182,7 +179,7 @@ def solve(system: RowSystem, RC: np.ndarray, mu: float, rtol: float, *, precond:
 def dense_operator(system: RowSystem, mu: float) -> np.ndarray:
     """J J^T + mu I as a matrix, (ydim m, ydim m): sum_k R_k kron L_k + mu I (column-major vec).
 
-    The direct solve's matrix: (ydim m)^2 entries, so only for small outputs (see :data:`DIRECT_MAX`).
+    The exact solve's matrix (``solver=dense``): (ydim m)^2 entries, so only for small outputs.
     """
     ydim, m, dtype = system.Q.shape[0], system.m, system.Q.dtype
     K = mu * np.eye(ydim * m, dtype=dtype)
