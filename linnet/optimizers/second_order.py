@@ -80,7 +80,7 @@ class GaussNewton(Optimizer):
 
     @property
     def batchable(self) -> bool:
-        """The structured Jacobian batches (:mod:`linnet.runs.batched_second_order`, two layers); kron does not."""
+        """The structured Jacobian batches (:mod:`linnet.runs.batched_steps`, any depth); kron does not."""
         return self.jacobian == "structured"
 
     def init(self, problem, weights):
@@ -161,7 +161,7 @@ class LevenbergMarquardt(Optimizer):
 
     @property
     def batchable(self) -> bool:
-        """The direct solve batches (:mod:`linnet.runs.batched_second_order`); CG runs one by one."""
+        """The direct solve batches (:mod:`linnet.runs.batched_steps`); CG runs one by one."""
         return self.solver != "cg"
 
     def _matrix_free(self, problem) -> RowSpaceLM | None:
