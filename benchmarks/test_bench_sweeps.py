@@ -12,8 +12,7 @@ import pytest
 from helpers import EXACT, LOSS, figure
 
 from linnet.problems.families import post_problem
-from linnet.runs.batched import run_first_order
-from linnet.runs.batched_second_order import run_second_order
+from linnet.runs.batched import run_batched
 from linnet.runs.loop import run
 from linnet.testing.benchmarking import record
 
@@ -34,7 +33,7 @@ def test_batched_1000_members(benchmark):
     Measured on the 2-core machine: 1.4-1.7 s batched, 38 ms per member one by one, 23-28x."""
     benchmark.group = "sweeps"
     problems = [post_problem(s) for s in range(1000)]
-    out = benchmark.pedantic(run_first_order, args=(problems, GD, 3000), rounds=1, iterations=1)
+    out = benchmark.pedantic(run_batched, args=(problems, GD, 3000), rounds=1, iterations=1)
     single, results = _per_member_seconds(problems[:SUBSET], GD, 3000)
     relative = out.final_loss / out.y_norm2
     for i, r in enumerate(results):  # the batch equals the single runs it was timed against
@@ -56,7 +55,7 @@ SECOND_ORDER = {"lm": ("lm", 200, 200), "gauss-newton": ("gauss-newton[step=0.2]
 @pytest.mark.parametrize("method", sorted(SECOND_ORDER))
 def test_batched_second_order_to_1e20(benchmark, method):
     """lm on seeds 0-199 and gauss-newton[step=0.2] on seeds 0-99 of the post's problem to relative
-    1e-20, as one program (linnet.runs.batched_second_order) against every member one by one. The batch
+    1e-20, as one program (linnet.runs.batched.run_batched) against every member one by one. The batch
     is bit for bit the single runs (asserted: steps and final losses equal). The ratio is recorded,
     not asserted: the per-member LAPACK calls (a 60 x 60 solve per lm trial, ten 6 x 6 eigh per
     Gauss-Newton step) stay one per member, so batching saves only the Python and call overhead.
@@ -67,7 +66,7 @@ def test_batched_second_order_to_1e20(benchmark, method):
     benchmark.group = "sweeps"
     spec, members, steps = SECOND_ORDER[method]
     problems = [post_problem(s) for s in range(members)]
-    out = benchmark.pedantic(run_second_order, args=(problems, spec, steps),
+    out = benchmark.pedantic(run_batched, args=(problems, spec, steps),
                              kwargs={"target": 1e-20, "targets": (1e-20,)}, rounds=1, iterations=1)
     single, results = _per_member_seconds(problems, spec, steps, target=1e-20)
     assert [r.steps for r in results] == out.steps.tolist()
@@ -89,7 +88,7 @@ def test_batched_gd_to_1e12_seeds_0_19(benchmark):
     seeds 0-2) times the members' total steps: running them all one by one takes minutes."""
     benchmark.group = "sweeps"
     problems = [post_problem(s) for s in range(20)]
-    out = benchmark.pedantic(run_first_order, args=(problems, GD, 2_500_000),
+    out = benchmark.pedantic(run_batched, args=(problems, GD, 2_500_000),
                              kwargs={"target": 1e-12, "targets": (1e-12,)}, rounds=1, iterations=1)
     timed, steps = 3, 100_000  # the single-run cost per step, from 100k steps of seeds 0-2
     start = time.perf_counter()

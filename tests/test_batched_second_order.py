@@ -1,4 +1,4 @@
-"""Batched Gauss-Newton and Levenberg-Marquardt (linnet.runs.batched_second_order) equal one-by-one runs
+"""Batched Gauss-Newton and Levenberg-Marquardt (linnet.runs.batched_steps) equal one-by-one runs
 bit for bit: each stacked operation against the unstacked call (stacks of 1, 7 and 64 members),
 whole runs with every stop status, and negative controls showing the comparisons can fail.
 
@@ -14,8 +14,8 @@ from linnet.core.errors import LinnetError
 from linnet.optimizers.linalg import gauss_newton as gn
 from linnet.optimizers.stopping import COMPLETED, DIVERGED, NO_PROGRESS, TARGET_REACHED
 from linnet.problems.losses import evaluate
-from linnet.runs import batched_second_order as bso
-from linnet.runs.batched import stack_problems
+from linnet.runs import batched_steps
+from linnet.runs.batched import run_batched, stack_problems
 
 STACKS = (1, 7, 64)
 #: shapes: the post; wdim < xdim, so the Kronecker SVD redoes blocks by SVD (spectrum's refine branch);
@@ -42,8 +42,8 @@ def _stacked(B, shape):
 @pytest.mark.parametrize("B", STACKS)
 def test_stacked_operations_equal_single_ones_bit_for_bit(B, shape):
     problems, points, A, S, C, weights = _stacked(B, shape)
-    loss, R, E = bso.losses(A, S, weights)
-    norms = bso.grad_norms(weights, E)
+    loss, R, E = batched_steps.losses(A, S, weights)
+    norms = batched_steps.residual_grad_norms(weights, E)
     gram = gn.row_gram(C, weights)
     r = gn.residual_vector(C, R)
     mu = np.geomspace(1e-6, 10.0, B)
@@ -75,7 +75,7 @@ def test_the_identity_check_can_fail():
     np.vdot and differs in the last bits for most members (measured: 38-69 of the 72 members of
     stacks of 1, 7 and 64, over five shapes); the bit-for-bit comparison sees it."""
     problems, points, A, S, C, weights = _stacked(64, SHAPES[0])
-    _, R, E = bso.losses(A, S, weights)
+    _, R, E = batched_steps.losses(A, S, weights)
     einsum = np.einsum("bij,bij->b", E, R)
     singles = np.array([evaluate(p, w).loss for p, w in zip(problems, points)])
     assert not np.array_equal(einsum, singles)
@@ -99,7 +99,7 @@ TARGETS = (1e-2, 1e-6, 1e-12, 1e-20, 1e-28)
 @pytest.mark.parametrize(("spec", "shape", "steps", "target", "statuses"), RUNS, ids=[r[0] for r in RUNS])
 def test_batched_runs_equal_single_runs_bit_for_bit(spec, shape, steps, target, statuses):
     problems = [linnet.post_problem(s, **shape) for s in range(8)]
-    out = bso.run_second_order(problems, spec, steps, target=target, targets=TARGETS, history=True)
+    out = run_batched(problems, spec, steps, target=target, targets=TARGETS, history=True)
     assert set(out.status.tolist()) == statuses
     for i, p in enumerate(problems):
         r = linnet.run(p, spec, steps, target=target)
@@ -113,7 +113,7 @@ def test_batched_runs_equal_single_runs_bit_for_bit(spec, shape, steps, target, 
 
 def test_divergence_steps_differ_between_members():
     problems = [linnet.post_problem(s, xdim=3, wdim=3, ydim=3, nsamples=0) for s in range(8)]
-    out = bso.run_second_order(problems, "gauss-newton[step=100.0]", 80)
+    out = run_batched(problems, "gauss-newton[step=100.0]", 80)
     assert out.diverged.all() and len(set(out.steps.tolist())) > 1  # measured: steps 46-59
     assert all(not math.isfinite(x) for x in out.final_loss)
 
@@ -137,23 +137,29 @@ def test_run_equality_can_fail(monkeypatch):
     problems = [linnet.post_problem(s, nsamples=0) for s in range(8)]
     results = [linnet.run(p, "gauss-newton[step=1.0]", 60, target=1e-28) for p in problems]
     monkeypatch.setattr(gn, "spectral_step", _matmul_step)  # the batch's step only (singles ran)
-    out = bso.run_second_order(problems, "gauss-newton[step=1.0]", 60, target=1e-28)
+    out = run_batched(problems, "gauss-newton[step=1.0]", 60, target=1e-28)
     differ = [not math.isclose(out.final_loss[i], r.final_loss, rel_tol=1e-12) for i, r in enumerate(results)]
     assert sum(differ) >= 4, differ
     assert any(out.steps[i] != r.steps for i, r in enumerate(results))
 
 
 @pytest.mark.parametrize(("spec", "shape", "message"), [
-    ("gauss-newton[step=0.2,jacobian=kron]", dict(), "no batched second-order loop"),
-    ("lm[solver=cg]", dict(), "no batched second-order loop"),
-    ("gd[lr=1e-05]", dict(), "no batched second-order loop"),
+    ("gauss-newton[step=0.2,jacobian=kron]", dict(), "no batched loop"),
+    ("lm[solver=cg]", dict(), "no batched loop"),
+    ("kfac[step=0.5]", dict(), "no batched loop"),
+    ("scipy[method=lm]", dict(), "no batched loop"),
 ])
 def test_configurations_without_a_batched_loop_are_one_error(spec, shape, message):
     with pytest.raises(LinnetError, match=message):
-        bso.run_second_order([linnet.post_problem(s, **shape) for s in range(2)], spec, 5)
+        run_batched([linnet.post_problem(s, **shape) for s in range(2)], spec, 5)
+
+
+def test_second_order_batches_take_no_per_member_step_sizes():
+    with pytest.raises(LinnetError, match="no per-member step sizes"):
+        run_batched([linnet.post_problem(s) for s in range(2)], "lm", 5, lrs=[1.0, 2.0])
 
 
 def test_members_of_unequal_rank_of_s_do_not_batch():
     problems = [linnet.post_problem(0, nsamples=3), linnet.post_problem(1, nsamples=20)]
     with pytest.raises(LinnetError, match="rank of S"):
-        bso.run_second_order(problems, "lm", 5)
+        run_batched(problems, "lm", 5)

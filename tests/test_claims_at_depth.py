@@ -9,7 +9,7 @@ from linnet.core.errors import LinnetError
 from linnet.problems.families import post_problem
 from linnet.problems.problem import numerical_rank, singular_values
 from linnet.runs import result as results
-from linnet.runs.batched import run_first_order
+from linnet.runs.batched import run_batched
 from linnet.runs.experiment import Runs
 from linnet.runs.loop import run
 
@@ -34,7 +34,7 @@ def test_post_rank_is_the_rank_of_the_posts_target():
 def test_batched_members_read_as_single_runs(spec):
     """What check_plateau reads of a batch member (loss history, initial gradient) equals linnet.run's."""
     problems = [post_problem(s, depth=3, wdim=6) for s in SEEDS]
-    batch = run_first_order(problems, spec, 200, history=True)
+    batch = run_batched(problems, spec, 200, history=True)
     for i, p in enumerate(problems):
         member, single = batch.member(i, p, spec), run(p, spec, 200)
         np.testing.assert_allclose(member.losses, single.losses, rtol=1e-10)
@@ -43,7 +43,7 @@ def test_batched_members_read_as_single_runs(spec):
 
 def test_a_member_without_history_says_so():
     p = post_problem(0, depth=3)
-    member = run_first_order([p], "gd[lr=1e-06]", 5).member(0, p, "gd[lr=1e-06]")
+    member = run_batched([p], "gd[lr=1e-06]", 5).member(0, p, "gd[lr=1e-06]")
     with pytest.raises(LinnetError, match="history=True"):
         _ = member.losses
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import linnet
 from linnet.cli import main
 from linnet.core.errors import LinnetError
-from linnet.runs.batched import run_first_order
+from linnet.runs.batched import run_batched
 from linnet.sweeps import Grid, grid_from_dict, load, run_sweep
 from linnet.sweeps.driver import plan_tasks
 from linnet.sweeps.execute import run_members
@@ -182,7 +182,7 @@ def test_batched_second_order_rows_equal_single_runs(members):
 def test_batched_equality_check_can_fail():
     """Negative control: a member whose step size is off by 1e-6 relative no longer agrees."""
     problems = [linnet.post_problem(s) for s in (0, 1)]
-    out = run_first_order(problems, "gd[lr=1e-05]", 200, lrs=[1e-5, 1e-5 * (1 + 1e-6)])
+    out = run_batched(problems, "gd[lr=1e-05]", 200, lrs=[1e-5, 1e-5 * (1 + 1e-6)])
     results = [linnet.run(p, "gd[lr=1e-05]", 200) for p in problems]
     assert math.isclose(out.final_loss[0], results[0].final_loss, rel_tol=1e-12)
     assert not math.isclose(out.final_loss[1], results[1].final_loss, rel_tol=1e-12)
@@ -190,7 +190,7 @@ def test_batched_equality_check_can_fail():
 
 def test_batched_three_layers_match_the_gradient_of_the_loss():
     """Depth 3: the batched gradient against central differences of the batched loss."""
-    from linnet.runs.batched import evaluate
+    from linnet.runs.batched_steps import evaluate
 
     rs = np.random.RandomState(0)
     shapes = [(4, 3), (3, 5), (5, 2)]

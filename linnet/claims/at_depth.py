@@ -6,7 +6,7 @@ The depth-2 checks are the claims: :func:`~linnet.claims.post_checks.check_plate
 ``post_problem(seed, depth=N, wdim=W)`` -- the post's draw extended to N layers (Gaussian
 ``randn`` layers unless ``init`` says otherwise) -- and their verdicts are gathered over seeds.
 The first-order runs of one (depth, width) are one batched program per optimizer
-(:func:`linnet.runs.batched.run_first_order`, the post's rates as per-member step sizes).
+(:func:`linnet.runs.batched.run_batched`, the post's rates as per-member step sizes).
 
 Measured on seeds 0-19 (docs/deep.md, "The post's claims at depth"): at the post's rates GD
 diverges almost everywhere at depth >= 3 (products of randn layers are large); Adam stays above
@@ -27,7 +27,7 @@ from linnet.claims.post_checks import SAMPLES_COMPARED, SAMPLES_FACTOR, check_pl
 from linnet.claims.runs import per_sample_lr, second_order_runs
 from linnet.optimizers.spec import parse
 from linnet.problems.families import POST_DIMS, post_problem
-from linnet.runs.batched import run_first_order
+from linnet.runs.batched import run_batched
 from linnet.runs.experiment import Member, Runs
 
 #: the depths and hidden-width factors of issue 12, claim 1
@@ -72,7 +72,7 @@ def first_order_runs(depth: int, width: int, seeds: Iterable[int] = SEEDS, specs
     problems = [post_problem(s, depth=depth, wdim=width, init=init) for s in seeds]
     out = {}
     for group in _by_optimizer(specs).values():
-        batch = run_first_order([p for _ in group for p in problems], group[0][0], steps,
+        batch = run_batched([p for _ in group for p in problems], group[0][0], steps,
                                 lrs=[lr for _, lr in group for _ in problems], history=True)
         for j, (spec, _) in enumerate(group):
             for i, s in enumerate(seeds):
@@ -147,7 +147,7 @@ def samples_runs_at_depth(depth: int, width: int, seeds: Iterable[int] = SEEDS, 
     seeds, nsamples = list(seeds), list(nsamples)
     pairs = [(s, n) for s in seeds for n in nsamples]
     problems = [post_problem(s, depth=depth, wdim=width, nsamples=n, init=init) for s, n in pairs]
-    batch = run_first_order(problems, f"gd[lr={lr!r}]", steps, lrs=[per_sample_lr(lr, n) for _, n in pairs])
+    batch = run_batched(problems, f"gd[lr={lr!r}]", steps, lrs=[per_sample_lr(lr, n) for _, n in pairs])
     out: dict = {}
     for i, (s, n) in enumerate(pairs):
         spec = f"gd[lr={per_sample_lr(lr, n)!r}]"

@@ -31,7 +31,7 @@ from linnet.claims import Claim
 from linnet.problems.families import conditioned_problem
 from linnet.problems.inits import balanced_from_product
 from linnet.problems.losses import product
-from linnet.runs.batched import run_first_order
+from linnet.runs.batched import run_batched
 
 #: Phi: d x d, singular values log-spaced in [1/kappa, 1] (sigma_min 0.5); every hidden width d
 MARGIN_D = 4
@@ -117,7 +117,7 @@ def measure_margin(seeds=range(20), depth: int = 3, lr: float | None = MARGIN_LR
     largest = theorem_lr(c, phi_norm, depth)
     step = largest if lr is None else float(lr)
     steps = (THEOREM_STEPS if lr is None else MARGIN_STEPS) if steps is None else steps
-    run = run_first_order(problems, f"gd[lr={step!r}]", steps, history=True)
+    run = run_batched(problems, f"gd[lr={step!r}]", steps, history=True)
     ratios = rate_ratios(run.losses, bound_rate(step, c, depth))
     final = run.final_loss / run.initial_loss
     return {"depth": depth, "ydim": ydim, "lr": step, "theorem_lr": largest, "lr_over_theorem": step / largest,

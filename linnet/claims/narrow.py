@@ -21,7 +21,7 @@ import numpy as np
 
 from linnet.claims import Claim
 from linnet.problems.families import post_problem
-from linnet.runs.batched import run_first_order
+from linnet.runs.batched import run_batched
 
 NARROW_DEPTHS = tuple(range(2, 11))
 NARROW_LR = 0.01
@@ -70,7 +70,7 @@ def measure_depth_growth(seeds=range(20), depths=NARROW_DEPTHS, width: int = 1, 
     steps, medians, reached, diverged = {}, [], [], []
     for depth in depths:
         problems = [scalar_problem(s, depth, width, init) for s in seeds]
-        run = run_first_order(problems, f"gd[lr={float(lr)!r}]", budget, target=NARROW_TARGET,
+        run = run_batched(problems, f"gd[lr={float(lr)!r}]", budget, target=NARROW_TARGET,
                               targets=(NARROW_TARGET,))
         st = run.steps_to[NARROW_TARGET]
         steps[depth] = st.tolist()

@@ -30,7 +30,7 @@ import numpy as np
 
 from linnet.claims import Claim
 from linnet.problems.families import conditioned_problem
-from linnet.runs.batched import run_first_order
+from linnet.runs.batched import run_batched
 
 WIDTH_D = 4
 WIDTH_DEPTH = 4
@@ -80,7 +80,7 @@ def measure_width(seeds=range(20), widths=WIDTHS, depth: int = WIDTH_DEPTH) -> d
     seeds = list(seeds)
     steps, medians, reached, limits = {}, [], [], []
     for m in widths:
-        run = run_first_order([du_hu_problem(s, m, depth) for s in seeds], f"gd[lr={du_hu_lr(m, depth)!r}]",
+        run = run_batched([du_hu_problem(s, m, depth) for s in seeds], f"gd[lr={du_hu_lr(m, depth)!r}]",
                               WIDTH_BUDGET, target=WIDTH_TARGET, targets=(WIDTH_TARGET,))
         st = run.steps_to[WIDTH_TARGET]
         steps[m] = st.tolist()

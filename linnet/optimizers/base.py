@@ -12,8 +12,10 @@ backends, the claims and the command line instead of guessing from names):
 * ``first_order``: it needs only gradients (True) or more (second-order, closed form);
 * ``backends``: the backends that run it (``("numpy",)`` or ``("numpy", "tensorflow")``);
 * ``max_layers``: the most layers it handles (None: any number);
-* ``batchable``: a batched loop over many problems exists for it (:mod:`linnet.runs.batched`,
-  :mod:`linnet.runs.batched_second_order`; a property where it depends on the configuration);
+* ``batchable``: the batched loop over many problems (:func:`linnet.runs.batched.run_batched`) runs
+  it, through its step object of :mod:`linnet.runs.batched_steps` (a property where it depends
+  on the configuration); first-order optimizers give that step their rule as
+  ``FirstOrder.initial_state`` / ``FirstOrder.step``, with the step size as an argument;
 * ``drives_own_loop``: it runs its own loop through :meth:`Optimizer.drive` (the scipy peer)
   instead of ``init`` / ``update``;
 * ``done_status``: the status (:mod:`linnet.optimizers.stopping`) a run ends with when :meth:`is_done`

@@ -30,11 +30,32 @@ from linnet.optimizers.spec import register
 
 class FirstOrder(Optimizer):
     """Base of the first-order optimizers: gradients only, any depth, on both backends, and a batched
-    loop over many problems (:mod:`linnet.runs.batched`)."""
+    loop over many problems (:mod:`linnet.runs.batched`).
+
+    Each subclass defines its rule once, as :meth:`initial_state` and :meth:`step`, which need no
+    problem and take the step size as an argument; ``init`` and ``update`` call them with the
+    optimizer's own ``lr``. The formulas broadcast, so the batched loop calls the same two methods
+    with stacked layers (B, rows, cols) and a per-member step size (a (B, 1, 1) array).
+    """
 
     first_order = True
     batchable = True
     backends = ("numpy", "tensorflow")
+
+    def initial_state(self, weights):
+        """The state before the first step, for layers ``weights`` (unstacked or stacked). Default: none."""
+        return ()
+
+    def step(self, weights, grads, state, lr):
+        """(new layers, new state) after one step with gradients ``grads`` (shaped like ``weights``)
+        and step size ``lr`` (a float, or an array that broadcasts against the layers)."""
+        raise NotImplementedError
+
+    def init(self, problem, weights):
+        return self.initial_state(weights)
+
+    def update(self, problem, weights, evaluation, state):
+        return self.step(weights, evaluation.grads, state, self.lr)
 
 
 @register("gd")
@@ -48,8 +69,8 @@ class GD(FirstOrder):
     def __post_init__(self):
         check_positive(self, lr=self.lr)
 
-    def update(self, problem, weights, evaluation, state):
-        return tuple(W - self.lr * g for W, g in zip(weights, evaluation.grads)), state
+    def step(self, weights, grads, state, lr):
+        return tuple(W - lr * g for W, g in zip(weights, grads)), state
 
 
 class SlotState(NamedTuple):
@@ -76,12 +97,12 @@ class Momentum(FirstOrder):
         check_positive(self, lr=self.lr)
         check_fraction(self, momentum=self.momentum)
 
-    def init(self, problem, weights):
+    def initial_state(self, weights):
         return SlotState(zeros_like_layers(weights))
 
-    def update(self, problem, weights, evaluation, state):
-        velocity = tuple(self.momentum * v + g for v, g in zip(state.slots, evaluation.grads))
-        return tuple(W - self.lr * v for W, v in zip(weights, velocity)), SlotState(velocity)
+    def step(self, weights, grads, state, lr):
+        velocity = tuple(self.momentum * v + g for v, g in zip(state.slots, grads))
+        return tuple(W - lr * v for W, v in zip(weights, velocity)), SlotState(velocity)
 
 
 class AdamState(NamedTuple):
@@ -105,17 +126,17 @@ class Adam(FirstOrder):
         check_positive(self, lr=self.lr, eps=self.eps)
         check_fraction(self, beta1=self.beta1, beta2=self.beta2)
 
-    def init(self, problem, weights):
+    def initial_state(self, weights):
         zeros = zeros_like_layers(weights)
         return AdamState(0, zeros, zeros)
 
-    def update(self, problem, weights, evaluation, state):
+    def step(self, weights, grads, state, lr):
         t = state.count + 1
         b1, b2 = self.beta1, self.beta2
-        mu = tuple(b1 * m + (1 - b1) * g for m, g in zip(state.mu, evaluation.grads))
-        nu = tuple(b2 * v + (1 - b2) * (g * g) for v, g in zip(state.nu, evaluation.grads))
-        # a Python float, so float32 layers stay float32 (numpy scalars would promote them)
-        lr_t = self.lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+        mu = tuple(b1 * m + (1 - b1) * g for m, g in zip(state.mu, grads))
+        nu = tuple(b2 * v + (1 - b2) * (g * g) for v, g in zip(state.nu, grads))
+        # a Python float for a float lr, so float32 layers stay float32 (numpy scalars would promote them)
+        lr_t = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
         new = tuple(W - lr_t * m / (np.sqrt(v) + self.eps) for W, m, v in zip(weights, mu, nu))
         return new, AdamState(t, mu, nu)
 
@@ -134,12 +155,11 @@ class RMSprop(FirstOrder):
         check_positive(self, lr=self.lr, eps=self.eps)
         check_fraction(self, rho=self.rho)
 
-    def init(self, problem, weights):
+    def initial_state(self, weights):
         return SlotState(zeros_like_layers(weights))
 
-    def update(self, problem, weights, evaluation, state):
+    def step(self, weights, grads, state, lr):
         rho = self.rho
-        average = tuple(rho * a + (1 - rho) * (g * g) for a, g in zip(state.slots, evaluation.grads))
-        new = tuple(W - self.lr * g / np.sqrt(a + self.eps)
-                    for W, g, a in zip(weights, evaluation.grads, average))
+        average = tuple(rho * a + (1 - rho) * (g * g) for a, g in zip(state.slots, grads))
+        new = tuple(W - lr * g / np.sqrt(a + self.eps) for W, g, a in zip(weights, grads, average))
         return new, SlotState(average)

@@ -23,7 +23,7 @@ Solvers (``solver=``, both methods), for the row-space system of ydim * rank(S) 
   CG is tested against (:func:`linnet.optimizers.linalg.krylov.direct_solve`);
 * ``auto``: ``direct`` up to ROW_SPACE_MAX rows, ``cg`` beyond. The default for ``lm``;
   ``gauss-newton`` defaults to ``direct``, which its batched loop
-  (:mod:`linnet.runs.batched_second_order`) implements, and refuses larger systems with one error.
+  (:mod:`linnet.runs.batched_steps`) implements, and refuses larger systems with one error.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ class GaussNewton(Optimizer):
 
     @property
     def batchable(self) -> bool:
-        """The structured direct solve batches (:mod:`linnet.runs.batched_second_order`); the rest do not."""
+        """The structured direct solve batches (:mod:`linnet.runs.batched_steps`); the rest do not."""
         return self.jacobian == "structured" and self.solver == "direct"
 
     def init(self, problem, weights):
@@ -223,7 +223,7 @@ class LevenbergMarquardt(Optimizer):
 
     @property
     def batchable(self) -> bool:
-        """The direct solve batches (:mod:`linnet.runs.batched_second_order`); the row-space loop runs one by one."""
+        """The direct solve batches (:mod:`linnet.runs.batched_steps`); the row-space loop runs one by one."""
         return self.solver in ("auto", "direct")
 
     def init(self, problem, weights):

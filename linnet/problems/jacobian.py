@@ -25,7 +25,7 @@ the oracle the structured products are tested against at small sizes.
 **Stacks.** Every function but :func:`dense_jacobian` also takes stacks: layers (B, n_{k-1}, n_k),
 C (B, xdim, m) and V (B, ydim, m), computing each member's result with the same matmul calls as
 one member alone (numpy's matmul calls BLAS once per matrix of a stack), so bit for bit as the
-unstacked call (tests/test_batched_second_order.py checks this); :mod:`linnet.runs.batched_second_order`
+unstacked call (tests/test_batched_second_order.py checks this); :mod:`linnet.runs.batched_steps`
 relies on it.
 
 The gradient of the loss is 2 J^T (R C) with V = R C: dL/dWk = 2 Pre_k^T R S Suf_k^T, the matrix

@@ -1,22 +1,23 @@
-"""First-order optimizers on many problems of one shape at once, as one array program.
+"""Many problems of one shape at once, as one array program: the one batched run loop.
 
 A run of 3000 GD steps on the post's 10x6 problem costs tens of milliseconds, almost all of it
 per-call overhead; stacking B problems into arrays with a leading batch axis amortises that
 overhead over B members. Every layer is a stack (B, rows, cols), so any depth N works.
 
-The loss and gradients are those of :mod:`linnet.problems.losses` (tr(R S R^T), dL/dWk = 2 (W1..W_{k-1})^T
-R S (W_{k+1}..WN)^T), written for stacks. The updates are the optimizers' own ``update`` methods
-(:mod:`linnet.optimizers.first_order`), whose formulas broadcast over the batch axis; the step size
-``lr`` may differ per member (a (B, 1, 1) array). The stopping rule is the one of every run loop
-(:func:`linnet.optimizers.stopping.decide_many`), applied per member with an active mask: a member stops at
-its first non-finite loss (diverged), at the step limit (completed) or, before that, at the target.
+:func:`run_batched` runs every batchable optimizer (first order: gd, momentum, adam, rmsprop;
+second order: Gauss-Newton and LM, bit for bit as alone). The loop is written here once; the
+per-optimizer part (evaluation and update on stacks) is a step object of
+:mod:`linnet.runs.batched_steps`. Each step, the loop evaluates every member still running, records
+its loss and the targets it reached (the rule of :func:`linnet.runs.result.reaches`, as
+``Result.steps_to``), and asks the stopping rule of every run loop
+(:func:`linnet.optimizers.stopping.decide_many`): a member stops at its first non-finite loss
+(diverged), when its optimizer is done, at the step limit (completed) or, before that, at the
+target. Stopped members leave the arrays; the others take one update.
 """
 
 from __future__ import annotations
 
-import copy
 import time
-from typing import NamedTuple
 
 import numpy as np
 
@@ -24,62 +25,8 @@ from linnet.core.errors import LinnetError
 from linnet.optimizers import stopping
 from linnet.optimizers.spec import as_optimizer
 from linnet.runs.batched_result import BatchRun, MemberResult  # noqa: F401  (re-exported)
-
-
-class BatchEvaluation(NamedTuple):
-    """Loss and gradients of B stacked problems; ``losses.Evaluation`` with a batch axis.
-
-    Attributes:
-        loss: (B,) tr(R S R^T) per member.
-        grads: dL/dWk per layer, each (B, rows_k, cols_k).
-        residual: R = W1 ... WN - A, (B, ydim, xdim).
-    """
-
-    loss: np.ndarray
-    grads: tuple[np.ndarray, ...]
-    residual: np.ndarray
-
-
-def _t(M: np.ndarray) -> np.ndarray:
-    return M.swapaxes(-1, -2)
-
-
-def evaluate(A: np.ndarray, S: np.ndarray, weights) -> BatchEvaluation:
-    """Loss and gradients of the stacked problems (A (B, ydim, xdim), S (B, xdim, xdim)) at the
-    stacked layers ``weights`` (each (B, rows, cols)); the formulas of :func:`linnet.problems.losses.evaluate`."""
-    n = len(weights)
-    prefix = [None] * n  # prefix[k] = W1 ... W_{k-1}
-    for k in range(1, n):
-        prefix[k] = weights[0] if k == 1 else prefix[k - 1] @ weights[k - 1]
-    P = weights[0] if n == 1 else prefix[n - 1] @ weights[n - 1]
-    R = P - A
-    E2 = 2.0 * (R @ S)  # doubling is exact, so loss = tr(E2 R^T) / 2 rounds as tr(R S R^T)
-    suffix = [None] * n  # suffix[k] = W_{k+1} ... WN
-    for k in range(n - 2, -1, -1):
-        suffix[k] = weights[n - 1] if k == n - 2 else weights[k + 1] @ suffix[k + 1]
-    grads = []
-    for k in range(n):
-        G = E2 if prefix[k] is None else _t(prefix[k]) @ E2
-        if suffix[k] is not None:
-            G = G @ np.ascontiguousarray(_t(suffix[k]))  # a contiguous right factor multiplies faster
-        grads.append(G)
-    return BatchEvaluation(0.5 * np.einsum("bij,bij->b", E2, R), tuple(grads), R)
-
-
-def grad_norms(grads) -> np.ndarray:
-    """(B,) sqrt(sum_k ||dL/dWk||_F^2) per member (the run loop's ``grad_norm``)."""
-    return np.sqrt(sum(np.einsum("bij,bij->b", g, g) for g in grads))
-
-
-def _take(tree, keep):
-    """Index every batched array (ndim >= 1, leading batch axis) of a state tree with ``keep``."""
-    if isinstance(tree, np.ndarray) and tree.ndim >= 1:
-        return tree[keep]
-    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
-        return type(tree)(*(_take(t, keep) for t in tree))
-    if isinstance(tree, tuple):
-        return tuple(_take(t, keep) for t in tree)
-    return tree
+from linnet.runs.batched_steps import step_for, take
+from linnet.runs.result import reaches
 
 
 def stack_problems(problems):
@@ -95,98 +42,106 @@ def stack_problems(problems):
             np.array([p.y_norm2 for p in problems]))
 
 
-def _with_lr(optimizer, lr):
-    """A copy of the (frozen) optimizer whose ``lr`` is the per-member (B, 1, 1) array ``lr``."""
-    if lr is None:
-        return optimizer
-    vector = copy.copy(optimizer)
-    object.__setattr__(vector, "lr", lr)
-    return vector
+class StepsToTargets:
+    """The first step at which each of B members reaches each recorded relative target.
+
+    The targets are kept most lenient first: a member reaches them in this order (a relative loss
+    at or below one target is below every more lenient one), so one comparison per step with each
+    member's next target finds them all (-inf after the last). ``first`` is {target: (B,) int,
+    -1 where never}, indexed by member; the per-step arrays are indexed by position among the
+    members still running, and :meth:`keep` drops the stopped ones.
+    """
+
+    def __init__(self, targets, B: int):
+        self.levels = sorted(set(targets), reverse=True)
+        self.table = np.array([*self.levels, -np.inf])  # (targets + 1,)
+        self.level = np.zeros(B, dtype=np.int64)  # per member: index of its next target
+        self.next_at = np.full(B, self.table[0])  # per running member: its next target
+        self.first = {t: np.full(B, -1, dtype=np.int64) for t in targets}
+
+    def see(self, k: int, members: np.ndarray, relative: np.ndarray) -> None:
+        """Record step k for the running ``members`` (B_running,) at relative losses ``relative``."""
+        hit = reaches(relative, self.next_at)
+        if hit.any():
+            for j in np.flatnonzero(hit):
+                m = members[j]
+                while reaches(relative[j], self.table[self.level[m]]):
+                    self.first[self.levels[self.level[m]]][m] = k
+                    self.level[m] += 1
+                self.next_at[j] = self.table[self.level[m]]
+
+    def keep(self, keep: np.ndarray) -> None:
+        """Keep the running members where ``keep`` (B_running,) is true."""
+        self.next_at = self.next_at[keep]
 
 
-def run_first_order(problems, optimizer, steps: int, *, target: float | None = None, lrs=None,
-                    targets=(), history: bool = False) -> BatchRun:
-    """Run a first-order optimizer on every problem for up to ``steps`` updates, as one program.
+def run_batched(problems, optimizer, steps: int, *, target: float | None = None, lrs=None, targets=(),
+                history: bool = False) -> BatchRun:
+    """Run a batchable optimizer on every problem for up to ``steps`` updates, as one program.
 
     Args:
-        problems: problems with equal layer shapes and dtype.
-        optimizer: a first-order optimizer or its spec (gd, momentum, adam, rmsprop).
+        problems: B problems with equal layer shapes and dtype (and, for second order, equal rank of S).
+        optimizer: a batchable optimizer or its spec (``Optimizer.batchable``: gd, momentum, adam,
+            rmsprop, ``gauss-newton[jacobian=structured]``, ``lm`` with the direct solve).
         steps: the most updates to apply.
         target: stop a member once its relative loss is <= target (as ``linnet.run``'s target).
-        lrs: optional per-member step sizes (B,), replacing the optimizer's ``lr``.
+        lrs: optional per-member step sizes (B,) replacing a first-order optimizer's ``lr``.
         targets: relative losses whose first-reaching step to record (``Result.steps_to``).
         history: keep the (steps + 1, B) loss history.
 
     Returns:
-        A :class:`BatchRun`; member i equals ``linnet.run(problems[i], spec_i, steps, target=target)``.
+        A :class:`BatchRun`; member i equals ``linnet.run(problems[i], spec_i, steps, target=target)``
+        (second order: bit for bit; first order: to about 1e-12 relative, see
+        :mod:`linnet.runs.batched_steps`), with the steps to each of ``targets``.
+
+    Raises:
+        LinnetError: the optimizer or configuration has no batched loop, or the problems do not stack.
     """
     problems = list(problems)
     optimizer = as_optimizer(optimizer)
-    if not optimizer.batchable or not optimizer.first_order:
-        raise LinnetError(f"{optimizer.spec} has no batched first-order loop")
+    method = step_for(optimizer)
     A, S, weights, y2 = stack_problems(problems)
-    dtype = problems[0].dtype
+    data, state = method.start(problems, A, S, weights, lrs)
     B = len(problems)
-    lr = None if lrs is None else np.asarray(lrs, dtype=dtype).reshape(B, 1, 1)
-    stop_at = np.full(B, -np.inf) if target is None else target * y2  # for the members in the arrays
-    # the recorded targets, most lenient first: a member reaches them in this order (a relative
-    # loss at or below one target is below every more lenient one), so one comparison per step with
-    # each member's next target finds them all; -inf after the last. Relative losses are loss / y2,
-    # as Result.steps_to computes them (loss <= t * y2 can differ by one rounding)
-    levels = sorted(set(targets), reverse=True)
-    table = np.array([*levels, -np.inf])  # (targets + 1,)
-    level = np.zeros(B, dtype=np.int64)
-    next_at = np.full(B, table[0])  # for the members in the arrays
-    y2_active = y2  # y2 of the members in the arrays
+    stop_at = np.full(B, -np.inf) if target is None else target * y2  # for the running members
+    reached = StepsToTargets(targets, B)
     out = BatchRun(status=np.full(B, stopping.COMPLETED), steps=np.zeros(B, dtype=np.int64),
                    initial_loss=np.zeros(B), final_loss=np.zeros(B), grad_norm=np.zeros(B), y_norm2=y2,
-                   initial_grad_norm=np.zeros(B),
-                   steps_to={t: np.full(B, -1, dtype=np.int64) for t in targets},
+                   initial_grad_norm=np.zeros(B), steps_to=reached.first,
                    losses=np.full((steps + 1, B), np.nan) if history else None)
-    idx = np.arange(B)  # members still in the arrays; all of them are active
-    opt = _with_lr(optimizer, lr)
+    idx = np.arange(B)  # the members still running, in the order of the arrays
+    y2_running = y2
+    done = None  # (running,) bool: members whose optimizer's last update said it is done
     start = time.perf_counter()
-    state = opt.init(None, weights)
     with np.errstate(all="ignore"):  # overflow on the way to divergence is an outcome
         for k in range(steps + 1):
-            ev = evaluate(A, S, weights)
+            ev = method.evaluate(data, weights)
             loss = np.asarray(ev.loss, dtype=np.float64)
             if k == 0:
                 out.initial_loss[idx] = loss
-                out.initial_grad_norm[idx] = grad_norms(ev.grads)
+                out.initial_grad_norm[idx] = method.grad_norms(weights, ev)
             if history:
                 out.losses[k, idx] = loss
-            relative = loss / y2_active
-            hit = relative <= next_at
-            if hit.any():
-                for j in np.flatnonzero(hit):
-                    m = idx[j]
-                    while relative[j] <= table[level[m]]:
-                        out.steps_to[levels[level[m]]][m] = k
-                        level[m] += 1
-                    next_at[j] = table[level[m]]
+            reached.see(k, idx, loss / y2_running)  # relative losses, as Result.relative_losses
             # the decision is decide_many's; a cheap test first skips it on the steps where every
-            # member goes on (finite, above its target, within the budget): almost every step
-            if k == steps or not (np.isfinite(loss) & (loss > stop_at)).all():
-                status = stopping.decide_many(k, steps, loss, stop_at)
+            # member goes on (finite, above its target, not done, within the budget): almost every step
+            if (k == steps or (done is not None and done.any())
+                    or not (np.isfinite(loss) & (loss > stop_at)).all()):
+                status = stopping.decide_many(k, steps, loss, stop_at, done, optimizer.done_status)
                 stop = status != stopping.RUNNING
                 if stop.any():
                     where = idx[stop]
                     out.status[where] = status[stop]
                     out.steps[where] = k
                     out.final_loss[where] = loss[stop]
-                    out.grad_norm[where] = grad_norms(tuple(g[stop] for g in ev.grads))
+                    out.grad_norm[where] = method.grad_norms(take(weights, stop), take(ev, stop))
                     keep = ~stop
                     if not keep.any():
                         break
-                    idx, A, S, stop_at, next_at = idx[keep], A[keep], S[keep], stop_at[keep], next_at[keep]
-                    y2_active = y2_active[keep]
-                    weights = _take(weights, keep)
-                    ev = BatchEvaluation(loss[keep], _take(ev.grads, keep), ev.residual[keep])
-                    state = _take(state, keep)
-                    lr = None if lr is None else lr[keep]
-                    opt = _with_lr(optimizer, lr)
-            weights, state = opt.update(None, weights, ev, state)
+                    idx, stop_at, y2_running, done = take((idx, stop_at, y2_running, done), keep)
+                    data, state, weights, ev = take((data, state, weights, ev), keep)
+                    reached.keep(keep)
+            weights, state, done = method.step(data, weights, ev, state)
     out.seconds = time.perf_counter() - start
     return out
 
@@ -199,5 +154,5 @@ def gd_steps_to_target(problems, lr: float, target: float, max_steps: int) -> np
         relative loss <= target, or -1 where it did not within ``max_steps`` (or diverged).
         Equals ``linnet.run(p, f"gd[lr={lr}]", max_steps).steps_to(target)`` for each problem.
     """
-    run = run_first_order(problems, f"gd[lr={lr!r}]", max_steps, target=target, targets=(target,))
+    run = run_batched(problems, f"gd[lr={lr!r}]", max_steps, target=target, targets=(target,))
     return run.steps_to[target]

@@ -1,5 +1,6 @@
-"""What a batched run produced (:func:`linnet.runs.batched.run_first_order`): the whole batch's arrays
-(:class:`BatchRun`) and one member read as a :class:`linnet.runs.result.Result` (:class:`MemberResult`)."""
+"""What a batched run produced (:func:`linnet.runs.batched.run_batched`): the whole batch's arrays
+(:class:`BatchRun`) and one member read as a run result (:class:`MemberResult`, a
+:class:`linnet.runs.result.RunResult` like :class:`linnet.runs.result.Result`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from linnet.core.errors import LinnetError
 from linnet.optimizers import stopping
+from linnet.runs.result import RunResult
 
 
 @dataclass
@@ -54,9 +56,11 @@ class BatchRun:
 
 
 @dataclass(frozen=True)
-class MemberResult:
-    """One member of a :class:`BatchRun` with the fields :func:`linnet.runs.record.record` reads from a
-    :class:`linnet.runs.result.Result` (no histories; ``steps_to`` knows the batch's recorded targets)."""
+class MemberResult(RunResult):
+    """Member i of a :class:`BatchRun`, read as a run result: the raw figures of
+    :class:`linnet.runs.result.RunResult` from the batch's arrays, and the derived ones
+    (final_loss, relative_loss, steps_to, ...) from RunResult. ``steps_to`` knows the batch's
+    recorded targets, and any other target where the batch kept its loss history."""
 
     run: BatchRun
     i: int
@@ -82,38 +86,32 @@ class MemberResult:
         return self.status == stopping.DIVERGED
 
     @property
-    def divergence_step(self) -> int | None:
-        return self.steps if self.diverged else None
+    def seconds(self) -> float:
+        return self.run.seconds / len(self.run.steps)
 
     @property
     def initial_loss(self) -> float:
         return float(self.run.initial_loss[self.i])
 
     @property
-    def final_loss(self) -> float | None:
-        return None if self.diverged else float(self.run.final_loss[self.i])
-
-    @property
-    def relative_loss(self) -> float | None:
-        return None if self.diverged else self.final_loss / self.problem_info["y_norm2"]
-
-    @property
-    def grad_norm(self) -> float | None:
-        return None if self.diverged else float(self.run.grad_norm[self.i])
-
-    @property
-    def seconds(self) -> float:
-        return self.run.seconds / len(self.run.steps)
-
-    @property
     def initial_grad_norm(self) -> float:
         return float(self.run.initial_grad_norm[self.i])
+
+    @property
+    def last_loss(self) -> float:
+        return self.run.final_loss[self.i]
+
+    @property
+    def last_grad_norm(self) -> float:
+        return self.run.grad_norm[self.i]
+
+    @property
+    def last_step(self) -> int:
+        return self.steps
 
     @property
     def losses(self) -> np.ndarray:
         return self.run.history(self.i)
 
-    def steps_to(self, relative_target: float) -> int | None:
-        """The first number of updates with relative loss <= target (a recorded target); None if never."""
-        step = int(self.run.steps_to[relative_target][self.i])
-        return step if step >= 0 else None
+    def recorded_steps_to(self) -> dict:
+        return {t: (int(first[self.i]) if first[self.i] >= 0 else None) for t, first in self.run.steps_to.items()}

@@ -51,8 +51,79 @@ def stopped(status: int, steps: int, optimizer: str, backend: str, problem, loss
     )
 
 
+def reaches(relative_loss, target):
+    """The one "reached a target" rule: relative loss (loss / ||Y||_F^2) <= target.
+
+    Elementwise on arrays; NaN (a diverged loss) reaches no target. :meth:`RunResult.steps_to`
+    applies it to a loss history, the batched loop (:mod:`linnet.runs.batched`) to each step's
+    (B,) relative losses, so the two agree on every step count.
+    """
+    return relative_loss <= target
+
+
+def first_step_to(relative_losses, target: float) -> int | None:
+    """The first index k of the history ``relative_losses`` (steps + 1,) that :func:`reaches`
+    ``target``: the number of updates after which the run first got there; None if never."""
+    hit = np.flatnonzero(reaches(np.asarray(relative_losses), target))
+    return int(hit[0]) if hit.size else None
+
+
+class RunResult:
+    """What every run result reads as: :class:`Result`, and one member of a batched run
+    (:class:`linnet.runs.batched_result.MemberResult`). :func:`linnet.runs.record.record` reads these names.
+
+    A subclass provides the raw figures: ``optimizer``, ``backend``, ``device``, ``problem_info``,
+    ``steps``, ``status``, ``message``, ``diverged``, ``seconds``, ``initial_loss``,
+    ``initial_grad_norm``, ``last_loss`` and ``last_grad_norm`` (at the stop; non-finite when the
+    run diverged), ``last_step`` (the index of that evaluation), ``losses`` (the (steps + 1,) loss
+    history, where it was kept) and :meth:`recorded_steps_to`. The derived figures are defined
+    here once.
+    """
+
+    def recorded_steps_to(self) -> dict:
+        """{relative target: steps to it, or None} for targets counted during the run; other
+        targets are read off the loss history. Default: none counted."""
+        return {}
+
+    @property
+    def final_loss(self) -> float | None:
+        """Loss at the final parameters; None when the run diverged."""
+        return None if self.diverged else float(self.last_loss)
+
+    @property
+    def relative_loss(self) -> float | None:
+        """final_loss / ||Y||_F^2; None when the run diverged."""
+        return None if self.diverged else self.final_loss / self.problem_info["y_norm2"]
+
+    @property
+    def grad_norm(self) -> float | None:
+        """Gradient norm at the final parameters; None when the run diverged."""
+        return None if self.diverged else float(self.last_grad_norm)
+
+    @property
+    def relative_losses(self) -> np.ndarray:
+        """losses / ||Y||_F^2, (steps + 1,)."""
+        return np.asarray(self.losses) / self.problem_info["y_norm2"]
+
+    def steps_to(self, relative_target: float) -> int | None:
+        """The first number of updates after which relative loss <= target (:func:`reaches`); None if never."""
+        recorded = self.recorded_steps_to()
+        if relative_target in recorded:
+            return recorded[relative_target]
+        return first_step_to(self.relative_losses, relative_target)
+
+    @property
+    def divergence_step(self) -> int | None:
+        """Index of the first non-finite loss (the step at which divergence was seen)."""
+        return self.last_step if self.diverged else None
+
+    def to_dict(self, history: bool = False) -> dict:
+        """The run record (:func:`linnet.runs.record.record`); histories only when asked."""
+        return record(self, history)
+
+
 @dataclass(frozen=True, eq=False)
-class Result:
+class Result(RunResult):
     """What one run produced.
 
     Attributes:
@@ -92,40 +163,18 @@ class Result:
         return float(self.losses[0])
 
     @property
-    def final_loss(self) -> float | None:
-        """Loss at the final parameters; None when the run diverged."""
-        return None if self.diverged else float(self.losses[-1])
-
-    @property
-    def relative_loss(self) -> float | None:
-        """final_loss / ||Y||_F^2; None when the run diverged."""
-        return None if self.diverged else float(self.losses[-1]) / self.problem_info["y_norm2"]
-
-    @property
-    def grad_norm(self) -> float | None:
-        """Gradient norm at the final parameters; None when the run diverged."""
-        return None if self.diverged else float(self.grad_norms[-1])
-
-    @property
     def initial_grad_norm(self) -> float:
         """Gradient norm at the initial parameters."""
         return float(self.grad_norms[0])
 
     @property
-    def relative_losses(self) -> np.ndarray:
-        """losses / ||Y||_F^2."""
-        return np.asarray(self.losses) / self.problem_info["y_norm2"]
-
-    def steps_to(self, relative_target: float) -> int | None:
-        """The first number of updates after which relative loss <= target; None if never."""
-        hit = np.flatnonzero(self.relative_losses <= relative_target)
-        return int(hit[0]) if hit.size else None
+    def last_loss(self) -> float:
+        return self.losses[-1]
 
     @property
-    def divergence_step(self) -> int | None:
-        """Index of the first non-finite loss (the step at which divergence was seen)."""
-        return len(self.losses) - 1 if self.diverged else None
+    def last_grad_norm(self) -> float:
+        return self.grad_norms[-1]
 
-    def to_dict(self, history: bool = False) -> dict:
-        """The run record (:func:`linnet.runs.record.record`); histories only when asked."""
-        return record(self, history)
+    @property
+    def last_step(self) -> int:
+        return len(self.losses) - 1

@@ -23,7 +23,7 @@ TASK_SECONDS = 1.0
 #: seconds per member-step, measured on a 2-core machine for the post's 10x6x6 problem: batched GD
 #: on 1000 members ~0.5e-6 (1.5 s for 3000 steps), one run ~13e-6 (38 ms for 3000 steps); second-order
 #: steps cost about ten first-order ones one by one (lm 128e-6, gauss-newton 150e-6 on 200 members),
-#: and batched (linnet.runs.batched_second_order) lm 57e-6, gauss-newton 44e-6: their LAPACK calls, one
+#: and batched (linnet.runs.batched_steps) lm 57e-6, gauss-newton 44e-6: their LAPACK calls, one
 #: per member, are most of it
 COST_BATCHED, COST_SINGLE, COST_SECOND_ORDER, COST_BATCHED_SECOND_ORDER = 0.5e-6, 13e-6, 130e-6, 50e-6
 

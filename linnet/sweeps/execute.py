@@ -3,8 +3,7 @@
 A task is a list of member descriptions (plain dicts, see :mod:`linnet.sweeps.grid`); the worker
 builds each member's problem with :func:`linnet.problems.families.make_problem`, groups members whose
 layers have equal shapes and whose batchable optimizer differs at most in ``lr``, runs each
-group as one array program (:func:`linnet.runs.batched.run_first_order`, or
-:func:`linnet.runs.batched_second_order.run_second_order` for Gauss-Newton and Levenberg-Marquardt) and
+group as one array program (:func:`linnet.runs.batched.run_batched`, first and second order) and
 every other member with :func:`linnet.run`. A member that raises becomes a failed row; the others go on.
 """
 
@@ -18,7 +17,7 @@ import numpy as np
 from linnet.core.errors import LinnetError
 from linnet.optimizers.spec import parse
 from linnet.problems.families import make_problem
-from linnet.runs import batched, batched_second_order
+from linnet.runs.batched import run_batched
 from linnet.runs.loop import run
 from linnet.sweeps import records
 from linnet.sweeps.grid import RECORD_TARGETS
@@ -63,12 +62,8 @@ def _batch(members, problems, histories):
     optimizers = [parse(m["optimizer"]) for m in members]
     lrs = [o.lr for o in optimizers] if hasattr(optimizers[0], "lr") else None
     steps, target = members[0]["steps"], members[0].get("target")
-    if optimizers[0].first_order:
-        out = batched.run_first_order(problems, optimizers[0], steps, target=target, lrs=lrs,
-                                      targets=RECORD_TARGETS, history=histories)
-    else:
-        out = batched_second_order.run_second_order(problems, optimizers[0], steps, target=target,
-                                                    targets=RECORD_TARGETS, history=histories)
+    out = run_batched(problems, optimizers[0], steps, target=target, lrs=lrs, targets=RECORD_TARGETS,
+                      history=histories)
     rows, hist = [], []
     for i, (member, problem) in enumerate(zip(members, problems)):
         rows.append(records.from_result(member, out.member(i, problem, member["optimizer"]), batched=True))

@@ -13,7 +13,7 @@ from linnet.claims import margin as deep_margin
 from linnet.claims import narrow as deep_narrow
 from linnet.claims import width as deep_width
 from linnet.core.files import save_png
-from linnet.runs.batched import run_first_order
+from linnet.runs.batched import run_batched
 
 
 def margin_figure(path: Path, seeds=range(20), depth: int = 3) -> Path:
@@ -25,7 +25,7 @@ def margin_figure(path: Path, seeds=range(20), depth: int = 3) -> Path:
     lr = deep_margin.MARGIN_LR
     for flip, color in ((False, "C0"), (True, "C3")):
         problems = [deep_margin.margin_problem(s, depth, flip) for s in seeds]
-        run = run_first_order(problems, f"gd[lr={lr!r}]", 300, history=True)
+        run = run_batched(problems, f"gd[lr={lr!r}]", 300, history=True)
         rel = run.losses / run.y_norm2
         if not flip:
             start = np.max(rel[0])  # the bound from the margin starts' largest loss
