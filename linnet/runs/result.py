@@ -7,9 +7,12 @@ plain-data form is :func:`linnet.runs.record.record`; its stop codes are :mod:`l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 # the status codes and messages live in linnet.optimizers.stopping (re-exported here for readers of a Result)
 from linnet.optimizers.stopping import (  # noqa: F401
@@ -24,9 +27,13 @@ from linnet.optimizers.stopping import (  # noqa: F401
 from linnet.optimizers.stopping import message as _message
 from linnet.runs.record import plain, record  # noqa: F401  (plain: re-exported for existing callers)
 
+if TYPE_CHECKING:
+    from linnet.problems.problem import Problem
 
-def stopped(status: int, steps: int, optimizer: str, backend: str, problem, losses, grad_norms, weights,
-            seconds: float, traces: dict | None = None, message: str | None = None, device: str = "CPU") -> Result:
+
+def stopped(status: int, steps: int, optimizer: str, backend: str, problem: Problem, losses: ArrayLike,
+            grad_norms: ArrayLike, weights: Iterable[np.ndarray], seconds: float, traces: dict | None = None,
+            message: str | None = None, device: str = "CPU") -> Result:
     """The Result of a run loop that stopped with ``status`` after ``steps`` updates.
 
     Every loop (numpy, TensorFlow, the scipy peer) builds its record here, so ``diverged`` and the
@@ -75,16 +82,16 @@ class Result:
 
     optimizer: str
     backend: str
-    problem_info: dict
+    problem_info: dict[str, Any]
     losses: np.ndarray
     grad_norms: np.ndarray
-    weights: tuple
+    weights: tuple[np.ndarray, ...]
     steps: int
     diverged: bool
     status: int
     message: str
     seconds: float
-    traces: dict = field(default_factory=dict)
+    traces: dict[str, np.ndarray] = field(default_factory=dict)
     device: str = "CPU"
 
     @property
@@ -126,6 +133,6 @@ class Result:
         """Index of the first non-finite loss (the step at which divergence was seen)."""
         return len(self.losses) - 1 if self.diverged else None
 
-    def to_dict(self, history: bool = False) -> dict:
+    def to_dict(self, history: bool = False) -> dict[str, Any]:
         """The run record (:func:`linnet.runs.record.record`); histories only when asked."""
         return record(self, history)
