@@ -1,4 +1,4 @@
-"""Shared pytest set-up: hypothesis profiles and the benchmark machine-info hook.
+"""Shared pytest set-up: hypothesis profiles (linnet's pytest plugin loads through its entry point).
 
 Hypothesis profiles: ``ci`` (the default: derandomized, so CI is reproducible) and ``dev``
 (random, more examples). Choose with ``--hypothesis-profile dev`` or HYPOTHESIS_PROFILE=dev.
@@ -19,15 +19,3 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # Silence TensorFlow's C++ start-up log before anything imports it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 np.seterr(all="warn")
-
-# the regression gate: --linnet-baseline PATH, --linnet-update-baseline
-pytest_plugins = ["linnet.testing.plugin", "linnet.testing.verdicts"]  # + the claims verdict
-
-
-def pytest_benchmark_update_machine_info(config, machine_info):
-    """Add CPU model, cores, BLAS library and threads, numpy/scipy/TensorFlow versions."""
-    from linnet.runs.machine import machine_info as linnet_machine_info
-    from linnet.testing.calibration import measure
-
-    machine_info["linnet"] = linnet_machine_info()
-    machine_info["linnet"]["calibration"] = measure()  # matmul rate and per-call cost, for compare

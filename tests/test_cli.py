@@ -83,8 +83,7 @@ def test_human_summary(capsys):
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     with pytest.raises(SystemExit) as exc:
-        code = main(["run", *argv])
-        raise SystemExit(code)
+        raise SystemExit(main(["run", *argv]))
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert message in err

@@ -40,25 +40,11 @@ BENCHMARKS = textwrap.dedent('''
         record(benchmark, result, loss=relative(1e-6), steps_to_1e_3=figure(result.steps_to(1e-3), exact()))
 ''')
 
-CONFTEST = textwrap.dedent('''
-    pytest_plugins = ["linnet.testing.verdicts"]
-
-
-    def pytest_benchmark_update_machine_info(config, machine_info):
-        from linnet.runs.machine import machine_info as linnet_machine_info
-        from linnet.testing.calibration import measure
-
-        machine_info["linnet"] = linnet_machine_info()
-        machine_info["linnet"]["calibration"] = measure()
-''')
-
-
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     """A real ``pytest --benchmark-json --benchmark-autosave`` run of a tiny benchmark file."""
     root = tmp_path_factory.mktemp("bench")
     (root / "test_tiny_benchmarks.py").write_text(BENCHMARKS)
-    (root / "conftest.py").write_text(CONFTEST)
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_tiny_benchmarks.py",
          "--benchmark-json=run.json", "--benchmark-autosave",

@@ -142,7 +142,6 @@ BENCH = textwrap.dedent('''
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("gated")
-    (root / "conftest.py").write_text('pytest_plugins = ["linnet.testing.plugin"]\n')
     (root / "b").mkdir()
     (root / "b" / "test_bench.py").write_text(BENCH)
     return root
@@ -177,7 +176,6 @@ def test_gate_runs_fail_on_each_loophole(project):
 
 
 def test_required_tensorflow_turns_skips_into_failures(tmp_path):
-    (tmp_path / "conftest.py").write_text('pytest_plugins = ["linnet.testing.plugin"]\n')
     (tmp_path / "test_tf.py").write_text(textwrap.dedent('''
         import pytest
 

@@ -91,9 +91,9 @@ def test_small_init_is_scaled_gaussian():
 
 def test_problem_is_immutable():
     p = linnet.post_problem(0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         p.A[0, 0] = 1.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         p.weights[0][0, 0] = 1.0
     with pytest.raises(AttributeError):
         p.seed = 3

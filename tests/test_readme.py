@@ -52,11 +52,12 @@ def test_linnet_commands_parse():
     commands = [a for a in (_after(argv, "python", "-m", "linnet") for argv in SHELL) if a is not None]
     assert len(commands) >= 5
     for argv in commands:
-        try:
-            args = build_parser().parse_args(argv)
-        except SystemExit as stop:  # --help
-            assert stop.code == 0 and "--help" in argv, argv
+        if "--help" in argv:
+            with pytest.raises(SystemExit) as stop:
+                build_parser().parse_args(argv)
+            assert stop.value.code == 0, argv
             continue
+        args = build_parser().parse_args(argv)
         assert args.handler is not None, argv
 
 

@@ -71,7 +71,6 @@ def test_float32_floors(benchmark):
 
 
 def test_plugin_prints_the_verdict_and_saves_it(tmp_path):
-    (tmp_path / "conftest.py").write_text('pytest_plugins = ["linnet.testing.verdicts"]\n')
     (tmp_path / "test_b.py").write_text(textwrap.dedent(BENCH))
     out = tmp_path / "run.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="80")

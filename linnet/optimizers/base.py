@@ -30,12 +30,21 @@ are documented below.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from linnet.core.errors import LinnetError
 from linnet.optimizers.registry import REGISTRY
 from linnet.optimizers.spec import format_spec
 from linnet.optimizers.stopping import CONVERGED
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from linnet.problems.losses import Evaluation
+    from linnet.problems.problem import Problem
+
+#: the layer matrices (W1, ..., WN)
+Weights = tuple["np.ndarray", ...]
 
 
 class Optimizer:
@@ -67,15 +76,15 @@ class Optimizer:
     def __str__(self) -> str:
         return self.spec
 
-    def init(self, problem, weights):
+    def init(self, problem: Problem, weights: Weights) -> Any:
         """Initial optimizer state for ``weights`` (the problem's initial layers)."""
         return ()
 
-    def update(self, problem, weights, evaluation, state):
+    def update(self, problem: Problem, weights: Weights, evaluation: Evaluation, state: Any) -> tuple[Weights, Any]:
         """Return (new_weights, new_state) after one step from ``weights``."""
         raise NotImplementedError
 
-    def is_done(self, state) -> bool:
+    def is_done(self, state: Any) -> bool:
         """True when the update that produced ``state`` found it can go no further; the loop then
         stops, after evaluating that point, with :attr:`done_status`. Default: never."""
         return False
@@ -109,4 +118,5 @@ class Optimizer:
 
 def runs_on(backend: str) -> list[str]:
     """The registered optimizer names whose ``backends`` include ``backend``."""
-    return sorted(name for name, cls in REGISTRY.items() if backend in cls.backends)
+    registry: dict[str, type[Optimizer]] = REGISTRY
+    return sorted(name for name, cls in registry.items() if backend in cls.backends)

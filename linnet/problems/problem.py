@@ -9,15 +9,18 @@ construction and the exactly conditioned one) are in :mod:`linnet.problems.famil
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from linnet.core.errors import LinnetError
 from linnet.problems.inits import balanced_factors
 
 
-def frozen(a: np.ndarray) -> np.ndarray:
+def frozen(a: ArrayLike) -> np.ndarray:
     a = np.array(a, copy=True)
     a.flags.writeable = False
     return a
@@ -62,7 +65,7 @@ class Problem:
     init: str
     row_scale: float | None = None
     target_kappa: float | None = None
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- dimensions ---------------------------------------------------------------------------
     @property
@@ -101,7 +104,7 @@ class Problem:
         return self.A.dtype
 
     # -- derived quantities (computed once) -----------------------------------------------------
-    def _cached(self, key, compute):
+    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
         if key not in self._cache:
             self._cache[key] = compute()
         return self._cache[key]
@@ -152,7 +155,7 @@ class Problem:
 
         return self._cached("C", compute)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """Plain-data metadata (JSON-ready): family, seed, dims, depth, widths, nsamples, init, kappa..."""
         return {
             "family": self.family,
@@ -173,7 +176,7 @@ class Problem:
         }
 
     # -- variants -----------------------------------------------------------------------------
-    def with_weights(self, weights, init: str | None = None) -> Problem:
+    def with_weights(self, weights: Iterable[np.ndarray], init: str | None = None) -> Problem:
         """The same problem started from other layer matrices (same shapes)."""
         weights = tuple(frozen(np.asarray(w, dtype=self.dtype)) for w in weights)
         for old, new in zip(self.weights, weights, strict=True):
@@ -185,10 +188,10 @@ class Problem:
         """The same initial product, refactored so that W_k^T W_k = W_{k+1} W_{k+1}^T for every k."""
         return self.with_weights(balanced_factors(self.weights), init="balanced")
 
-    def astype(self, dtype) -> Problem:
+    def astype(self, dtype: DTypeLike) -> Problem:
         """The same problem with every array cast to dtype (e.g. np.float32)."""
         dtype = np.dtype(dtype)
-        cast = lambda a: None if a is None else frozen(a.astype(dtype))  # noqa: E731
+        cast: Callable[[Any], Any] = lambda a: None if a is None else frozen(a.astype(dtype))  # noqa: E731
         return replace(
             self,
             A=cast(self.A),

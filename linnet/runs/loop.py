@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -27,9 +29,14 @@ from linnet.problems.losses import evaluate
 from linnet.runs import result as results
 from linnet.runs.result import Result
 
+if TYPE_CHECKING:
+    from linnet.optimizers.base import Optimizer
+    from linnet.problems.problem import Problem
 
-def run(problem, optimizer, steps: int, *, backend: str = "numpy", target: float | None = None,
-        callback=None, **backend_options) -> Result:
+
+def run(problem: Problem, optimizer: Optimizer | str, steps: int, *, backend: str = "numpy",
+        target: float | None = None, callback: Callable[[int, tuple, float], object] | None = None,
+        **backend_options: Any) -> Result:
     """Run ``optimizer`` (an instance or a spec string) on ``problem`` for ``steps`` updates.
 
     Args:
@@ -44,7 +51,7 @@ def run(problem, optimizer, steps: int, *, backend: str = "numpy", target: float
     Returns:
         A :class:`linnet.runs.result.Result`. Divergence is a result (``diverged=True``), not an error.
     """
-    optimizer = as_optimizer(optimizer)
+    optimizer = cast("Optimizer", as_optimizer(optimizer))
     steps = check_steps(steps)
     target = check_target(target)
     check_backend(backend)
@@ -86,7 +93,8 @@ def _loop(problem, optimizer, steps, target, callback) -> Result:
             if optimizer.is_done(state):
                 done = optimizer.done_status  # evaluate the final point, then stop
     seconds = time.perf_counter() - start
-    return results.stopped(status, k, optimizer.spec, "numpy", problem, losses[: k + 1], grad_norms[: k + 1],
+    # decide() returns a status at k == steps at the latest, so the loop always ends with one
+    return results.stopped(cast(int, status), k, optimizer.spec, "numpy", problem, losses[: k + 1], grad_norms[: k + 1],
                            weights, seconds, traces)
 
 

@@ -7,9 +7,12 @@ plain-data form is :func:`linnet.runs.record.record`; its stop codes are :mod:`l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 # the status codes and messages live in linnet.optimizers.stopping (re-exported here for readers of a Result)
 from linnet.optimizers.stopping import (  # noqa: F401
@@ -24,9 +27,13 @@ from linnet.optimizers.stopping import (  # noqa: F401
 from linnet.optimizers.stopping import message as _message
 from linnet.runs.record import plain, record  # noqa: F401  (plain: re-exported for existing callers)
 
+if TYPE_CHECKING:
+    from linnet.problems.problem import Problem
 
-def stopped(status: int, steps: int, optimizer: str, backend: str, problem, losses, grad_norms, weights,
-            seconds: float, traces: dict | None = None, message: str | None = None, device: str = "CPU") -> Result:
+
+def stopped(status: int, steps: int, optimizer: str, backend: str, problem: Problem, losses: ArrayLike,
+            grad_norms: ArrayLike, weights: Iterable[np.ndarray], seconds: float, traces: dict | None = None,
+            message: str | None = None, device: str = "CPU") -> Result:
     """The Result of a run loop that stopped with ``status`` after ``steps`` updates.
 
     Every loop (numpy, TensorFlow, the scipy peer) builds its record here, so ``diverged`` and the
@@ -79,6 +86,35 @@ class RunResult:
     history, where it was kept) and :meth:`recorded_steps_to`. The derived figures are defined
     here once.
     """
+
+    # the raw figures every subclass provides (fields of Result, properties of MemberResult)
+    optimizer: str
+    backend: str
+    device: str
+    problem_info: dict[str, Any]
+    steps: int
+    status: int
+    message: str
+    diverged: bool
+    seconds: float
+    losses: np.ndarray
+
+    if TYPE_CHECKING:  # read-only figures: properties in every subclass
+
+        @property
+        def initial_loss(self) -> float: ...
+
+        @property
+        def initial_grad_norm(self) -> float: ...
+
+        @property
+        def last_loss(self) -> float: ...
+
+        @property
+        def last_grad_norm(self) -> float: ...
+
+        @property
+        def last_step(self) -> int: ...
 
     def recorded_steps_to(self) -> dict:
         """{relative target: steps to it, or None} for targets counted during the run; other
@@ -146,16 +182,16 @@ class Result(RunResult):
 
     optimizer: str
     backend: str
-    problem_info: dict
+    problem_info: dict[str, Any]
     losses: np.ndarray
     grad_norms: np.ndarray
-    weights: tuple
+    weights: tuple[np.ndarray, ...]
     steps: int
     diverged: bool
     status: int
     message: str
     seconds: float
-    traces: dict = field(default_factory=dict)
+    traces: dict[str, np.ndarray] = field(default_factory=dict)
     device: str = "CPU"
 
     @property

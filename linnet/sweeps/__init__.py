@@ -2,6 +2,7 @@
 
     >>> from linnet.sweeps import Grid, run_sweep, load
     >>> grid = Grid({"seed": list(range(20))}, ("gd[lr=1e-05]",), steps=3000)
+    >>> # the next two lines are skipped by the doctests: the sweep writes a Parquet folder and takes seconds
     >>> summary = run_sweep(grid, "out/sweep")          # doctest: +SKIP
     >>> load("out/sweep").groupby("optimizer").relative_loss.median()   # doctest: +SKIP
 

@@ -1,6 +1,6 @@
-"""The ``sweep`` and ``plot`` commands (registered with the CLI by :func:`register`).
+r"""The ``sweep`` and ``plot`` commands (registered with the CLI by :func:`register`).
 
-    python -m linnet sweep --seeds 0-19 --kappa 1,1e2,1e4 --family conditioned \\
+    python -m linnet sweep --seeds 0-19 --kappa 1,1e2,1e4 --family conditioned \
         --optimizer 'gd[lr=1e-5]' --optimizer lm --steps 3000 --out DIR
     python -m linnet sweep --grid grid.toml --out DIR --scheduler local --workers 2
     python -m linnet plot DIR --x kappa --y steps_to_1e-12 --hue optimizer

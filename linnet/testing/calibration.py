@@ -10,7 +10,7 @@ the least disturbed by other load):
   size of the post's layers), per call; what an overhead-bound benchmark's time scales with
   (Python and numpy dispatch, not arithmetic).
 
-The whole measurement takes about 0.1 s. Stored by the root conftest.py under
+The whole measurement takes about 0.1 s. Stored by linnet's pytest plugin under
 ``machine_info["linnet"]["calibration"]``; read by :mod:`linnet.reports.machines`.
 """
 

@@ -1,4 +1,10 @@
-"""pytest plugin: the regression gate of the benchmark suite, and required TensorFlow (root conftest.py).
+"""pytest plugin: the regression gate of the benchmark suite, the claims verdict, required TensorFlow.
+
+Registered through the ``pytest11`` entry point ``linnet`` (pyproject.toml), so any pytest run in an
+environment where linnet is installed loads it (``-p no:linnet`` leaves it out). It stays inert in a
+run that collects no benchmark: the claims verdict (:mod:`linnet.testing.verdicts`) and the machine
+info of the benchmark JSON (with its calibration) are loaded only once a benchmark is collected, and
+the gate acts only with its options.
 
 Options:
   --linnet-baseline PATH     compare each benchmark's figures with PATH (linnet.testing.gate): a moved,
@@ -27,6 +33,7 @@ from linnet.testing import gate
 #: relative to pytest's rootdir
 DEFAULT_BASELINE = Path("benchmarks") / "baseline.json"
 REQUIRE_TENSORFLOW = "LINNET_REQUIRE_TENSORFLOW"
+VERDICTS = "linnet.testing.verdicts"
 
 
 def pytest_addoption(parser):
@@ -81,7 +88,38 @@ def pytest_deselected(items):
             state.deselected.update(i.nodeid for i in items if _is_benchmark(i))
 
 
+def _activate(config) -> None:
+    """Load the claims verdict plugin once (a conftest's ``pytest_plugins`` may have loaded it)."""
+    config._linnet_active = True
+    manager = config.pluginmanager
+    if manager.has_plugin(VERDICTS):
+        return
+    import importlib
+
+    verdicts = importlib.import_module(VERDICTS)
+    if manager.is_registered(verdicts):
+        return
+    manager.register(verdicts, VERDICTS)  # its pytest_configure runs now (a historic hook)
+    bench = getattr(config, "_benchmarksession", None)
+    if bench is not None and config.option.benchmark_columns:  # pytest-benchmark read them before
+        bench.columns = config.option.benchmark_columns
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """Add CPU model, cores, BLAS library and threads, numpy/scipy/TensorFlow versions, and the
+    machine's calibration (matmul rate and per-call cost, for ``linnet compare``)."""
+    if not getattr(config, "_linnet_active", False):
+        return
+    from linnet.runs.machine import machine_info as linnet_machine_info
+    from linnet.testing.calibration import measure
+
+    machine_info["linnet"] = linnet_machine_info()
+    machine_info["linnet"]["calibration"] = measure()
+
+
 def pytest_collection_finish(session):
+    if any(_is_benchmark(i) for i in session.items):
+        _activate(session.config)
     state = getattr(session.config, "_linnet_gate", None)
     if state is None:
         return

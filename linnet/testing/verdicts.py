@@ -1,6 +1,7 @@
 """pytest plugin: the claims verdict at the end of a benchmark run, and saved with it.
 
-Registered by the root ``conftest.py`` (``pytest_plugins``). After the timing tables, a run of
+Loaded by :mod:`linnet.testing.plugin` (the ``pytest11`` entry point) once a run collects a
+benchmark. After the timing tables, a run of
 ``pytest benchmarks`` ends with one line per claim of the README's claims table (at most 80
 columns)::
 
