@@ -10,18 +10,18 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.image as mpimg  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.image as mpimg   # noqa: E402
+import numpy as np   # noqa: E402
+import pytest   # noqa: E402
 
-import linnet  # noqa: E402
-from linnet import cli  # noqa: E402
-from linnet.claims.post.constants import POST_FIRST_ORDER, POST_GAUSS_NEWTON
-from linnet.claims.post.producers import per_sample_lr
+import linnet   # noqa: E402
+from linnet import cli   # noqa: E402
+from linnet.claims.post.constants import POST_FIRST_ORDER, POST_GAUSS_NEWTON  # noqa: E402
+from linnet.claims.post.producers import per_sample_lr  # noqa: E402
 from linnet.core import files
-from linnet.core.errors import LinnetError  # noqa: E402
-from linnet.reports import reproduce  # noqa: E402
-from linnet.reports.figures import reproduction as figures  # noqa: E402
+from linnet.core.errors import LinnetError   # noqa: E402
+from linnet.reports import reproduce   # noqa: E402
+from linnet.reports.figures import reproduction as figures   # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
