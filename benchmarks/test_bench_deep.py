@@ -1,14 +1,14 @@
-"""Deep linear networks (issue 12): the second-order targets at depth 3 and 4, and the literature's
-claims measured over seeds (linnet.claims.literature; thresholds and measured ranges in docs/deep.md)."""
+"""Deep linear networks (docs/deep.md): the second-order targets at depth 3 and 4, and the literature's
+claims measured over seeds (linnet.claims.literature.dynamics; thresholds and measured ranges in docs/deep.md)."""
 
 import pytest
 from helpers import EXACT, FLOOR, LOSS, figure, timed_run
 
-from linnet.claims import literature as dc
+from linnet.claims.literature import dynamics as dc
 from linnet.problems.families import post_problem
 from linnet.testing.benchmarking import record
 
-#: the issue's targets: relative 1e-24 at depth 3 within 100 steps, at depth 4 within 300 (width 6)
+#: the targets of docs/deep.md: relative 1e-24 at depth 3 within 100 steps, at depth 4 within 300 (width 6)
 DEPTH_BUDGETS = {3: 100, 4: 300}
 
 
@@ -22,6 +22,7 @@ def test_second_order_target_at_depth(benchmark, spec, depth):
     assert result.relative_loss <= 1e-24, (result.steps, result.relative_loss)
 
 
+@pytest.mark.claim("deep.preconditioner")
 @pytest.mark.parametrize("depth", [3, 4, 6])
 def test_depth_is_a_preconditioner(benchmark, depth):
     """Arora, Cohen & Hazan 2018, Theorem 1: error of the end-to-end update is O(lr^2), slope 2."""
@@ -33,6 +34,7 @@ def test_depth_is_a_preconditioner(benchmark, depth):
     assert claim.holds, measured
 
 
+@pytest.mark.claim("deep.identity")
 @pytest.mark.slow
 def test_identity_initialisation(benchmark):
     """Bartlett, Helmbold & Long 2018: from the identity GD converges for SPD targets, not otherwise."""
@@ -49,6 +51,7 @@ def test_identity_initialisation(benchmark):
     assert claim.holds, claim.numbers
 
 
+@pytest.mark.claim("deep.modes")
 @pytest.mark.slow
 def test_one_mode_at_a_time(benchmark):
     """Saxe, McClelland & Ganguli 2014: modes learned in decreasing order, t_i / t_1 ~ s_1 / s_i (depth 2)."""

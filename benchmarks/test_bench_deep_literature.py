@@ -1,17 +1,18 @@
-"""Deep linear networks (issue 12), claims 3-5: linear convergence with a deficiency margin (Arora,
+"""Deep linear networks, deep.margin, deep.narrow, deep.width: linear convergence with a deficiency margin (Arora,
 Cohen, Golowich & Hu 2019), exponential time in depth for width 1 (Shamir 2019), width matters (Du &
 Hu 2019); measured over seeds 0-19 (thresholds and measured ranges in docs/deep.md)."""
 
 import pytest
 from helpers import EXACT, LOSS, figure
 
-from linnet.claims import margin as deep_margin
-from linnet.claims import narrow as deep_narrow
-from linnet.claims import width as deep_width
+from linnet.claims.literature import margin as deep_margin
+from linnet.claims.literature import narrow as deep_narrow
+from linnet.claims.literature import width as deep_width
 from linnet.testing.benchmarking import record
 from linnet.testing.verdicts import report
 
 
+@pytest.mark.claim("deep.margin")
 @pytest.mark.parametrize("ydim", [deep_margin.MARGIN_D, 2 * deep_margin.MARGIN_D])
 @pytest.mark.parametrize("depth", deep_margin.MARGIN_DEPTHS)
 def test_deficiency_margin(benchmark, depth, ydim):
@@ -35,6 +36,7 @@ def test_deficiency_margin(benchmark, depth, ydim):
     assert claim.holds and not control_holds, (practical["min"], theorem["min"], control["min"])
 
 
+@pytest.mark.claim("deep.narrow")
 def test_exponential_time_in_depth(benchmark):
     """Width 1 from N(0, 1): median steps grow exponentially with depth 2-10; the width-8 fan-in
     start (control) does not."""
@@ -55,6 +57,7 @@ def test_exponential_time_in_depth(benchmark):
     assert claim.holds and not control_holds, (narrow["medians"], wide["medians"])
 
 
+@pytest.mark.claim("deep.narrow")
 @pytest.mark.expensive
 def test_exponential_time_in_depth_to_12(benchmark):
     """The same to depth 12 with a budget of 50000 steps (about 16 s)."""
@@ -68,6 +71,7 @@ def test_exponential_time_in_depth_to_12(benchmark):
     assert claim.holds, narrow["medians"]
 
 
+@pytest.mark.claim("deep.width")
 @pytest.mark.parametrize("depth", [3, 4])
 def test_width_matters(benchmark, depth):
     """Du & Hu's scaled N(0, 1) start: medians of the widest three widths within 2x, the narrowest

@@ -1,5 +1,6 @@
 """The post's claims 1-3 at depth 3, 4 and 6 and hidden widths rank (6) and 4 x rank (24), seeds 0-19
-(issue 12, claim 1; linnet.claims.at_depth, docs/deep.md "The post's claims at depth").
+(depth.plateau, depth.second-order, depth.samples; linnet.claims.post.at_depth, docs/deep.md
+"The post's claims at depth").
 
 Each benchmark stores its checked claim (the verdict after ``pytest benchmarks`` reads it) and
 asserts that the verdict is the measured one in EXPECTED: a claim that does not hold at a size is
@@ -9,7 +10,7 @@ reported as "does not hold" with its numbers, and a change of verdict fails the 
 import pytest
 from helpers import EXACT, LOSS, figure
 
-from linnet.claims import at_depth as ad
+from linnet.claims.post import at_depth as ad
 from linnet.testing.benchmarking import record
 
 CONFIGS = [(d, w) for d in ad.DEPTHS for w in ad.WIDTHS]
@@ -48,12 +49,14 @@ def _plateau(benchmark, depth, width, init):
     assert claim.holds is PLATEAU[(init, width)], claim.numbers
 
 
+@pytest.mark.claim("depth.plateau")
 @pytest.mark.parametrize(("depth", "width"), PLATEAU_CONFIGS, ids=PLATEAU_IDS)
 def test_plateau_at_depth(benchmark, depth, width):
     """Claim 1 from the post's Gaussian draw: the post's 4 gd and 4 adam rates, 3000 steps, batched."""
     _plateau(benchmark, depth, width, "gaussian")
 
 
+@pytest.mark.claim("depth.plateau")
 @pytest.mark.expensive
 @pytest.mark.parametrize(("depth", "width"), CONFIGS, ids=IDS)
 def test_plateau_at_depth_fan_in(benchmark, depth, width):
@@ -61,6 +64,7 @@ def test_plateau_at_depth_fan_in(benchmark, depth, width):
     _plateau(benchmark, depth, width, "fan-in")
 
 
+@pytest.mark.claim("depth.second-order")
 @pytest.mark.parametrize("spec", ad.DEPTH_SECOND_ORDER)
 @pytest.mark.parametrize(("depth", "width"), CONFIGS, ids=IDS)
 def test_second_order_at_depth(benchmark, depth, width, spec):
@@ -68,6 +72,7 @@ def test_second_order_at_depth(benchmark, depth, width, spec):
     _second_order(benchmark, depth, width, spec)
 
 
+@pytest.mark.claim("depth.second-order")
 @pytest.mark.expensive
 @pytest.mark.parametrize(("depth", "width"), CONFIGS, ids=IDS)
 def test_plain_gauss_newton_at_depth(benchmark, depth, width):
@@ -99,6 +104,7 @@ def _samples(benchmark, depth, width, init):
     return claim
 
 
+@pytest.mark.claim("depth.samples")
 def test_samples_at_depth(benchmark):
     """Claim 3 at depth 3, width 6 (Gaussian start), gd at the post's lr 1e-6 per 1000 samples
     (the only one of its rates that diverges on no seed there): spread over 1e3..1e5 samples and the
@@ -107,6 +113,7 @@ def test_samples_at_depth(benchmark):
     assert claim.holds, claim.numbers
 
 
+@pytest.mark.claim("depth.samples")
 @pytest.mark.expensive
 @pytest.mark.parametrize(("depth", "width"), CONFIGS, ids=IDS)
 def test_samples_at_depth_fan_in(benchmark, depth, width):

@@ -8,7 +8,9 @@ import time
 import pytest
 from helpers import EXACT, LOSS, figure, timed_run
 
-from linnet import claims
+from linnet.claims.post.checks import check_plateau, check_samples
+from linnet.claims.post.constants import POST_FIRST_ORDER, POST_STEPS
+from linnet.claims.post.producers import per_sample_lr, post_runs, samples_runs
 from linnet.problems.families import conditioned_problem, post_problem
 from linnet.runs.experiment import Runs
 from linnet.runs.loop import run
@@ -20,19 +22,20 @@ SEEDS = range(5)
 BACKENDS = [pytest.param("numpy"), pytest.param("tensorflow", marks=pytest.mark.tensorflow)]
 
 
+@pytest.mark.claim("post.plateau")
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"seed{s}")
-@pytest.mark.parametrize("spec", claims.POST_FIRST_ORDER)
+@pytest.mark.parametrize("spec", POST_FIRST_ORDER)
 def test_plateau(benchmark, spec, seed, backend):
     """Non-diverging runs end above relative 1e-6 with a gradient far from zero; gd at 1e-4 and
     1e-3 diverge. On numpy, and on TensorFlow (the post's backend; its compiled loop)."""
     if backend == "tensorflow":
         pytest.importorskip("tensorflow")
-    result = timed_run(benchmark, post_problem(seed), spec, claims.POST_STEPS, group=f"plateau {spec}",
+    result = timed_run(benchmark, post_problem(seed), spec, POST_STEPS, group=f"plateau {spec}",
                        rounds=2 if backend == "numpy" else 1,
                        warmup_rounds=0 if backend == "numpy" else 1, backend=backend)
     record(benchmark, result, loss=LOSS, divergence_step=figure(result.divergence_step, EXACT))
-    claim = claims.check_plateau(Runs.keyed("optimizer", {spec: result}))
+    claim = check_plateau(Runs.keyed("optimizer", {spec: result}))
     assert claim.holds, claim.numbers
 
 
@@ -46,26 +49,28 @@ def test_other_first_order(benchmark, spec, seed):
     """momentum and rmsprop on the post's budget also end far above machine precision (measured
     relative loss on seeds 0-4: momentum 6.8e-4 to 8.0e-3, rmsprop 6.0e-4 to 2.3e-3; threshold 1e-6).
     (momentum at lr 1e-5 is not shown here: it reaches 7e-32 on seed 4.)"""
-    result = timed_run(benchmark, post_problem(seed), spec, claims.POST_STEPS, group=f"plateau {spec}",
+    result = timed_run(benchmark, post_problem(seed), spec, POST_STEPS, group=f"plateau {spec}",
                        rounds=1)
     record(benchmark, result, loss=LOSS)
-    claim = claims.check_plateau(Runs.keyed("optimizer", {spec: result}), diverging=())
+    claim = check_plateau(Runs.keyed("optimizer", {spec: result}), diverging=())
     assert claim.holds, claim.numbers
 
 
+@pytest.mark.claim("post.samples")
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"seed{s}-numpy")
 def test_samples_dont_help(benchmark, seed):
-    """Same per-sample step: relative loss after 3000 steps within claims.SAMPLES_FACTOR for
+    """Same per-sample step: relative loss after 3000 steps within SAMPLES_FACTOR for
     1e3 ... 1e5 samples and the expected loss; 100 samples recorded too."""
     benchmark.group = "samples"
-    results = benchmark.pedantic(claims.samples_runs, kwargs={"seed": seed}, rounds=1, iterations=1)
-    claim = claims.check_samples(results)
+    results = benchmark.pedantic(samples_runs, kwargs={"seed": seed}, rounds=1, iterations=1)
+    claim = check_samples(results)
     record(benchmark, **{f"relative_loss_n{m.nsamples}": figure(r.relative_loss, LOSS) for m, r in results.items()},
            spread=figure(claim.numbers["spread"], LOSS))
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers
 
 
+@pytest.mark.claim("post.samples")
 @pytest.mark.tensorflow
 def test_samples_dont_help_tensorflow(benchmark):
     """Claim 3 on the post's backend, over the samples themselves (seed 0; 1e3, 1e4 samples and
@@ -73,33 +78,35 @@ def test_samples_dont_help_tensorflow(benchmark):
     pytest.importorskip("tensorflow")
     benchmark.group = "samples"
     nsamples = (1000, 10_000, 0)
-    results = benchmark.pedantic(claims.samples_runs, kwargs={"seed": 0, "nsamples": nsamples,
+    results = benchmark.pedantic(samples_runs, kwargs={"seed": 0, "nsamples": nsamples,
                                                               "backend": "tensorflow"},
                                  rounds=1, iterations=1)
-    claim = claims.check_samples(results, compared=nsamples)
+    claim = check_samples(results, compared=nsamples)
     record(benchmark, **{f"relative_loss_n{m.nsamples}": figure(r.relative_loss, LOSS) for m, r in results.items()})
     assert claim.holds, claim.numbers
 
 
+@pytest.mark.claim("post.plateau")
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"seed{s}-numpy")
 @pytest.mark.parametrize("spec", ["gd[lr=1e-05]", "adam[lr=0.01]"])
 def test_plateau_on_conditioned_family(benchmark, spec, seed):
     """Claim 1 on a truly conditioned A (kappa = 1e5): still far above machine precision."""
     problem = conditioned_problem(1e5, seed)
-    result = timed_run(benchmark, problem, spec, claims.POST_STEPS, group=f"conditioned plateau {spec}")
+    result = timed_run(benchmark, problem, spec, POST_STEPS, group=f"conditioned plateau {spec}")
     record(benchmark, result, loss=LOSS)
-    claim = claims.check_plateau(Runs.keyed("optimizer", {spec: result}), diverging=())
+    claim = check_plateau(Runs.keyed("optimizer", {spec: result}), diverging=())
     assert claim.holds, claim.numbers
 
 
+@pytest.mark.claim("post.samples")
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"seed{s}-numpy")
 def test_samples_dont_help_on_conditioned_family(benchmark, seed):
     """Claim 3 on the conditioned family with kappa = 1e5."""
     benchmark.group = "samples conditioned"
     results = benchmark.pedantic(
-        claims.samples_runs, kwargs={"seed": seed, "family_problem": conditioned_problem, "kappa": 1e5},
+        samples_runs, kwargs={"seed": seed, "family_problem": conditioned_problem, "kappa": 1e5},
         rounds=1, iterations=1)
-    claim = claims.check_samples(results)
+    claim = check_samples(results)
     record(benchmark, **{f"relative_loss_n{m.nsamples}": figure(r.relative_loss, LOSS) for m, r in results.items()})
     assert claim.holds, claim.numbers
 
@@ -112,19 +119,19 @@ def test_step_cost_flat_in_nsamples(benchmark):
     """
     benchmark.group = "nsamples cost"
     small, large = post_problem(0, nsamples=100), post_problem(0, nsamples=1_000_000)
-    spec_small = f"gd[lr={claims.per_sample_lr(1e-5, 100)!r}]"
-    spec_large = f"gd[lr={claims.per_sample_lr(1e-5, 1_000_000)!r}]"
+    spec_small = f"gd[lr={per_sample_lr(1e-5, 100)!r}]"
+    spec_large = f"gd[lr={per_sample_lr(1e-5, 1_000_000)!r}]"
 
     def best(problem, spec):
         times = []
         for _ in range(5):
             start = time.perf_counter()
-            result = run(problem, spec, claims.POST_STEPS)
+            result = run(problem, spec, POST_STEPS)
             times.append(time.perf_counter() - start)
         return min(times), result
 
     t_small, r_small = best(small, spec_small)
-    result = benchmark.pedantic(run, args=(large, spec_large, claims.POST_STEPS), rounds=3, iterations=1)
+    result = benchmark.pedantic(run, args=(large, spec_large, POST_STEPS), rounds=3, iterations=1)
     t_large, _ = best(large, spec_large)
     benchmark.extra_info["seconds_n100"] = t_small
     benchmark.extra_info["seconds_n1000000"] = t_large
@@ -138,7 +145,7 @@ def test_post_reproduction_compute(benchmark):
     in numpy; the target (docs/design.md, "Performance targets") is under 1 s of compute (read the
     time off the report)."""
     benchmark.group = "post reproduction"
-    results = benchmark.pedantic(claims.post_runs, kwargs={"seed": 0}, rounds=2, iterations=1)
+    results = benchmark.pedantic(post_runs, kwargs={"seed": 0}, rounds=2, iterations=1)
     record(benchmark, **{f"relative_loss {m.optimizer}": figure(r.relative_loss, LOSS) for m, r in results.items()})
-    first = Runs((m, r) for m, r in results.items() if m.optimizer in claims.POST_FIRST_ORDER)
-    assert claims.check_plateau(first).holds
+    first = Runs((m, r) for m, r in results.items() if m.optimizer in POST_FIRST_ORDER)
+    assert check_plateau(first).holds

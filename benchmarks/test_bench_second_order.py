@@ -13,7 +13,7 @@ import pytest
 from helpers import EXACT, FLOOR, LOSS, figure
 
 import linnet
-from linnet import claims
+from linnet.claims.post.constants import SECOND_ORDER_TARGET
 from linnet.optimizers.linalg import gauss_newton as gn
 from linnet.testing.benchmarking import record, result_info
 from linnet.testing.tolerance import relative
@@ -142,7 +142,7 @@ def test_kfac_seeds(benchmark, spec):
     the adaptive damping reaches it on every seed. Undamped K-FAC's count is recorded, not
     asserted: nothing requires a method to fail."""
     problems = [linnet.post_problem(s) for s in SEEDS]
-    target = claims.SECOND_ORDER_TARGET
+    target = SECOND_ORDER_TARGET
 
     def sweep():
         return [linnet.run(p, spec, 300, target=target) for p in problems]
@@ -167,6 +167,7 @@ def test_solves(benchmark, spec):
     assert result.steps_to(1e-26) <= 2
 
 
+@pytest.mark.claim("post.lm-floor")
 @pytest.mark.slow
 @pytest.mark.benchmark(group="post-faithful")
 @pytest.mark.parametrize("rcond", ["machine", "default"], ids=lambda r: f"kron-rcond-{r}-seed0-numpy")

@@ -5,10 +5,29 @@ make the claim true or false; run results come from short runs.
 """
 
 import numpy as np
-import pytest
 
 import linnet
-from linnet import claims
+from linnet.claims.post.checks import (
+    IMBALANCE_DRIFT,
+    SAMPLES_COMPARED,
+    SAMPLES_FACTOR,
+    SLOW_UNITS_WINDOW,
+    check_balanced,
+    check_plateau,
+    check_post_kappa,
+    check_samples,
+    check_slow_not_stuck,
+)
+from linnet.claims.post.constants import POST_FAITHFUL_GAUSS_NEWTON, POST_FIRST_ORDER, POST_GAUSS_NEWTON
+from linnet.claims.post.measures import gauss_newton_curvature
+from linnet.claims.post.producers import balanced_runs, post_kappas, post_runs, samples_runs
+from linnet.claims.post.second_order import (
+    LM_FLOOR_DESCENT,
+    check_float32,
+    check_gauss_newton,
+    check_lm_floor,
+    check_second_order,
+)
 from linnet.problems.families import post_problem
 from linnet.runs import result as results
 from linnet.runs.experiment import Runs
@@ -35,65 +54,65 @@ def decay(start, rate, n):
 
 def test_plateau_holds_on_the_post_runs_including_gauss_newton():
     """The README's example: non-first-order runs are left out by declared capability."""
-    runs = claims.post_runs(seed=0)
-    assert set(claims.POST_GAUSS_NEWTON) <= {m.optimizer for m in runs}
-    claim = claims.check_plateau(runs)
+    runs = post_runs(seed=0)
+    assert set(POST_GAUSS_NEWTON) <= {m.optimizer for m in runs}
+    claim = check_plateau(runs)
     assert claim.holds is True
-    assert set(claim.numbers) == set(claims.POST_FIRST_ORDER)
+    assert set(claim.numbers) == set(POST_FIRST_ORDER)
 
 
 def test_plateau_fails_when_a_first_order_run_reaches_low_loss():
     low = made("gd[lr=1e-05]", decay(1.0, 0.99, 3000))  # ends near 1e-13
-    assert claims.check_plateau(Runs.keyed("optimizer", {"gd[lr=1e-05]": low})).holds is False
+    assert check_plateau(Runs.keyed("optimizer", {"gd[lr=1e-05]": low})).holds is False
 
 
 def test_plateau_fails_when_a_diverging_run_does_not_diverge():
     fine = made("gd[lr=0.0001]", np.full(11, 0.01))
-    assert claims.check_plateau(Runs.keyed("optimizer", {"gd[lr=0.0001]": fine})).holds is False
+    assert check_plateau(Runs.keyed("optimizer", {"gd[lr=0.0001]": fine})).holds is False
 
 
 def test_plateau_fails_at_a_critical_point():
     flat = made("gd[lr=1e-05]", np.full(11, 0.01), grad_norms=[1.0] * 10 + [1e-9])
-    assert claims.check_plateau(Runs.keyed("optimizer", {"gd[lr=1e-05]": flat})).holds is False
+    assert check_plateau(Runs.keyed("optimizer", {"gd[lr=1e-05]": flat})).holds is False
 
 
 def test_plateau_fails_with_no_first_order_run():
-    assert claims.check_plateau(Runs.keyed("optimizer", {"lm": made("lm", [1.0, 0.5])})).holds is False
+    assert check_plateau(Runs.keyed("optimizer", {"lm": made("lm", [1.0, 0.5])})).holds is False
 
 
 # -- claim 2 ----------------------------------------------------------------------------------
 
 def test_gauss_newton_contraction_holds_and_fails():
     good = made("gauss-newton[step=0.2]", decay(1.0, 0.64, 160))
-    assert claims.check_gauss_newton(good, 0.2, within=200).holds is True
+    assert check_gauss_newton(good, 0.2, within=200).holds is True
     slow = made("gauss-newton[step=0.2]", decay(1.0, 0.70, 160))  # contraction 0.70, not 0.64
-    assert claims.check_gauss_newton(slow, 0.2, within=None).holds is False
+    assert check_gauss_newton(slow, 0.2, within=None).holds is False
     short = made("gauss-newton[step=0.2]", decay(1.0, 0.64, 100))  # right rate, never below 1e-28
-    assert claims.check_gauss_newton(short, 0.2, within=200).holds is False
+    assert check_gauss_newton(short, 0.2, within=200).holds is False
 
 
 # -- claim 3 ----------------------------------------------------------------------------------
 
 def test_samples_holds_within_and_fails_beyond_the_factor():
-    same = {n: made("gd[lr=1e-05]", [1.0, 0.010 * (1 + 0.01 * i)]) for i, n in enumerate(claims.SAMPLES_COMPARED)}
-    assert claims.check_samples(Runs.keyed("nsamples", same)).holds is True
+    same = {n: made("gd[lr=1e-05]", [1.0, 0.010 * (1 + 0.01 * i)]) for i, n in enumerate(SAMPLES_COMPARED)}
+    assert check_samples(Runs.keyed("nsamples", same)).holds is True
     apart = dict(same)
-    apart[0] = made("gd[lr=1e-05]", [1.0, 0.010 * 2 * claims.SAMPLES_FACTOR])
-    assert claims.check_samples(Runs.keyed("nsamples", apart)).holds is False
+    apart[0] = made("gd[lr=1e-05]", [1.0, 0.010 * 2 * SAMPLES_FACTOR])
+    assert check_samples(Runs.keyed("nsamples", apart)).holds is False
 
 
 def test_samples_fails_when_a_run_diverged():
-    runs = {n: made("gd[lr=1e-05]", [1.0, 0.01]) for n in claims.SAMPLES_COMPARED}
+    runs = {n: made("gd[lr=1e-05]", [1.0, 0.01]) for n in SAMPLES_COMPARED}
     runs[1000] = made("gd[lr=1e-05]", [1.0, np.inf])
-    assert claims.check_samples(Runs.keyed("nsamples", runs)).holds is False
+    assert check_samples(Runs.keyed("nsamples", runs)).holds is False
 
 
 # -- fact 4 -----------------------------------------------------------------------------------
 
 def test_post_kappa_holds_and_fails():
-    assert claims.check_post_kappa(claims.post_kappas(range(3))).holds is True
-    assert claims.check_post_kappa({0: 10.0, 1: 1e5}).holds is False
-    assert claims.check_post_kappa({}).holds is False
+    assert check_post_kappa(post_kappas(range(3))).holds is True
+    assert check_post_kappa({0: 10.0, 1: 1e5}).holds is False
+    assert check_post_kappa({}).holds is False
 
 
 # -- fact 5 -----------------------------------------------------------------------------------
@@ -102,54 +121,54 @@ def test_slow_not_stuck_holds_and_fails():
     def entry(steps, tc=1000.0):
         return {"steps": steps, "time_constant": tc, "stall_curvature_cond": 10.0}
 
-    assert claims.check_slow_not_stuck({0: entry(2000), 1: entry(500)}).holds is True
-    assert claims.check_slow_not_stuck({0: entry(2000), 1: entry(None)}).holds is False  # not reached
-    high = claims.SLOW_UNITS_WINDOW[1] * 1000 * 2
-    assert claims.check_slow_not_stuck({0: entry(high)}).holds is False  # far slower than predicted
-    low = claims.SLOW_UNITS_WINDOW[0] * 1000 / 2
-    assert claims.check_slow_not_stuck({0: entry(low)}).holds is False  # far faster than predicted
+    assert check_slow_not_stuck({0: entry(2000), 1: entry(500)}).holds is True
+    assert check_slow_not_stuck({0: entry(2000), 1: entry(None)}).holds is False  # not reached
+    high = SLOW_UNITS_WINDOW[1] * 1000 * 2
+    assert check_slow_not_stuck({0: entry(high)}).holds is False  # far slower than predicted
+    low = SLOW_UNITS_WINDOW[0] * 1000 / 2
+    assert check_slow_not_stuck({0: entry(low)}).holds is False  # far faster than predicted
 
 
 # -- fact 6 -----------------------------------------------------------------------------------
 
 def test_balanced_holds_on_seed_0_and_fails_on_constructed_cases():
-    runs = claims.balanced_runs(0)
+    runs = balanced_runs(0)
     post, balanced = runs.one(start="post"), runs.one(start="balanced")
-    assert claims.check_balanced(PROBLEM, runs).holds is True
+    assert check_balanced(PROBLEM, runs).holds is True
     # no gain from balancing
-    assert claims.check_balanced(PROBLEM, Runs.keyed("start", {"post": post, "balanced": post})).holds is False
+    assert check_balanced(PROBLEM, Runs.keyed("start", {"post": post, "balanced": post})).holds is False
     # the imbalance moved: end at a balanced factorisation of the same product
     moved = made("gd[lr=1e-05]", post.relative_losses, weights=PROBLEM.balanced().weights)
-    claim = claims.check_balanced(PROBLEM, Runs.keyed("start", {"post": moved, "balanced": balanced}))
-    assert claim.numbers["imbalance_drift"] > claims.IMBALANCE_DRIFT and claim.holds is False
+    claim = check_balanced(PROBLEM, Runs.keyed("start", {"post": moved, "balanced": balanced}))
+    assert claim.numbers["imbalance_drift"] > IMBALANCE_DRIFT and claim.holds is False
 
 
 # -- fact 7 -----------------------------------------------------------------------------------
 
 def _floored(n, floor=1e-10):
     rel = np.maximum(decay(1.0, 0.64, n), floor * (1 + 0.5 * np.sin(np.arange(n + 1))))
-    return made(claims.POST_FAITHFUL_GAUSS_NEWTON, rel, traces={"post_metric": rel * Y2})
+    return made(POST_FAITHFUL_GAUSS_NEWTON, rel, traces={"post_metric": rel * Y2})
 
 
 def test_lm_floor_holds_on_a_constructed_floor():
-    assert claims.check_lm_floor(_floored(120), made("gauss-newton[step=0.2]", decay(1.0, 0.64, 120))).holds is True
+    assert check_lm_floor(_floored(120), made("gauss-newton[step=0.2]", decay(1.0, 0.64, 120))).holds is True
 
 
 def test_lm_floor_fails_at_unequal_budgets():
     sane = made("gauss-newton[step=0.2]", decay(1.0, 0.64, 200))
-    assert claims.check_lm_floor(_floored(120), sane).holds is False
+    assert check_lm_floor(_floored(120), sane).holds is False
 
 
 def test_lm_floor_fails_without_a_floor():
-    """Negative control of issue 9: the structured solver with the old cutoff (no floor),
+    """Negative control of post.lm-floor: the structured solver with the old cutoff (no floor),
     truncated at 80 iterations and passed as "faithful", at the sane run's budget."""
     problem = post_problem(0)
     steps = 120
     fake = linnet.run(problem, "gauss-newton[step=0.2,rcond=machine]", steps)
     sane = linnet.run(problem, "gauss-newton[step=0.2]", steps)
-    claim = claims.check_lm_floor(fake, sane)
+    claim = check_lm_floor(fake, sane)
     assert claim.holds is False, claim.numbers
-    assert claim.numbers["faithful_descent"] > claims.LM_FLOOR_DESCENT
+    assert claim.numbers["faithful_descent"] > LM_FLOOR_DESCENT
 
 
 # -- fact 8 -----------------------------------------------------------------------------------
@@ -161,11 +180,11 @@ def test_second_order_holds_and_fails():
     def runs(table):  # {spec: {seed: result}}
         return Runs.keyed(("optimizer", "seed"), table)
 
-    assert claims.check_second_order(runs({"lm": {0: ok, 1: ok}})).holds is True
-    assert claims.check_second_order(runs({"lm": {0: ok, 1: stuck}})).holds is False
+    assert check_second_order(runs({"lm": {0: ok, 1: ok}})).holds is True
+    assert check_second_order(runs({"lm": {0: ok, 1: stuck}})).holds is False
     # an unreliable method failing everywhere is reported, not required and not fatal
-    assert claims.check_second_order(runs({"lm": {0: ok}, "kfac[step=0.5]": {0: stuck}})).holds is True
-    assert claims.check_second_order(runs({"kfac[step=0.5]": {0: ok}})).holds is False  # nothing reliable
+    assert check_second_order(runs({"lm": {0: ok}, "kfac[step=0.5]": {0: stuck}})).holds is True
+    assert check_second_order(runs({"kfac[step=0.5]": {0: ok}})).holds is False  # nothing reliable
 
 
 # -- fact 9 -----------------------------------------------------------------------------------
@@ -178,12 +197,12 @@ def test_float32_holds_and_fails():
         return Runs.keyed("dtype", {"float64": r64, "float32": r32}, optimizer=spec)
 
     good = pair("lm", f64, made("lm", np.maximum(decay(1.0, 0.1, 30), 1e-13), p32))
-    assert claims.check_float32(good).holds is True
+    assert check_float32(good).holds is True
     same_as_64 = pair("lm", f64, made("lm", decay(1.0, 0.1, 30), p32))
-    assert claims.check_float32(same_as_64).holds is False
+    assert check_float32(same_as_64).holds is False
     gd64 = made("gd[lr=1e-05]", [1.0, 0.01])
-    assert claims.check_float32(pair("gd", gd64, made("gd[lr=1e-05]", [1.0, 0.02], p32))).holds is False
-    assert claims.check_float32(good | pair("gd", gd64, made("gd[lr=1e-05]", [1.0, 0.02], p32))).holds is False
+    assert check_float32(pair("gd", gd64, made("gd[lr=1e-05]", [1.0, 0.02], p32))).holds is False
+    assert check_float32(good | pair("gd", gd64, made("gd[lr=1e-05]", [1.0, 0.02], p32))).holds is False
 
 
 # -- executors ----------------------------------------------------------------------------------
@@ -196,16 +215,20 @@ def test_run_producers_take_a_map():
         calls.append(len(items))
         return [fn(x) for x in items]
 
-    kappas = claims.post_kappas(range(3), map=recording_map)
-    assert calls == [3] and kappas == claims.post_kappas(range(3))
-    runs = claims.samples_runs(0, nsamples=(1000, 0), steps=10, map=recording_map)
+    kappas = post_kappas(range(3), map=recording_map)
+    assert calls == [3] and kappas == post_kappas(range(3))
+    runs = samples_runs(0, nsamples=(1000, 0), steps=10, map=recording_map)
     assert calls[-1] == 2 and [m.nsamples for m in runs] == [1000, 0]
 
 
-@pytest.mark.parametrize("name", ["check_plateau", "post_runs", "Claim", "POST_FIRST_ORDER", "plain",
-                                  "gauss_newton_curvature", "imbalance_drift", "contraction"])
-def test_public_names_importable(name):
-    assert hasattr(claims, name)
+def test_claims_package_re_exports_nothing():
+    """Each name has one home, its defining module: ``linnet.claims`` itself holds only submodules."""
+    import types
+
+    import linnet.claims
+
+    names = [n for n, v in vars(linnet.claims).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)]
+    assert names == []
 
 
 def test_curvature_uses_the_shared_jacobian():
@@ -213,5 +236,5 @@ def test_curvature_uses_the_shared_jacobian():
 
     J = gn.jacobian(PROBLEM.S_factor, PROBLEM.weights)
     s = np.linalg.svd(J, compute_uv=False)
-    got = claims.gauss_newton_curvature(PROBLEM, PROBLEM.weights)
+    got = gauss_newton_curvature(PROBLEM, PROBLEM.weights)
     np.testing.assert_allclose(got, 2 * s[: len(got)] ** 2, rtol=1e-12)

@@ -1,10 +1,10 @@
-"""The post's claims at depth (linnet.claims.at_depth): each check where it holds, and negative controls
+"""The post's claims at depth (linnet.claims.post.at_depth): each check where it holds, and negative controls
 (a depth, width or start where the claim is false, and constructed numbers)."""
 
 import numpy as np
 import pytest
 
-from linnet.claims import at_depth as ad
+from linnet.claims.post import at_depth as ad
 from linnet.core.errors import LinnetError
 from linnet.problems.families import post_problem
 from linnet.problems.problem import numerical_rank, singular_values
@@ -53,7 +53,7 @@ def test_plateau_holds_at_depth_three_width_rank():
     runs = ad.first_order_runs(3, 6, SEEDS, specs=("gd[lr=1e-06]", "gd[lr=0.001]", "adam[lr=0.01]"))
     claim = ad.check_plateau_at_depth(runs, 3, 6)
     assert claim.holds, claim.numbers
-    assert claim.key == "plateau-at-depth-1x-rank"
+    assert claim.key == "depth.plateau" and claim.numbers["width"] == 6
     assert claim.numbers["by_spec"]["gd[lr=0.001]"]["diverged"] == len(SEEDS)
     assert claim.numbers["by_spec"]["gd[lr=1e-06]"]["relative_loss_min"] > 1e-2
 
@@ -88,7 +88,8 @@ def test_plateau_negative_controls_constructed():
 def test_lm_reaches_machine_precision_at_depth_three():
     claim = ad.check_second_order_at_depth(ad.second_order_at_depth(3, 6, "lm", SEEDS), "lm", 3, 6)
     assert claim.holds, claim.numbers  # measured, seeds 0-19: 11-16 iterations
-    assert claim.key == "lm-at-depth" and claim.numbers["max_iterations"] <= 100
+    assert claim.key == "depth.second-order" and claim.numbers["optimizer"] == "lm"
+    assert claim.numbers["max_iterations"] <= 100
 
 
 def test_second_order_negative_controls():

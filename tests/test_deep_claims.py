@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from linnet.claims import literature as dc
+from linnet.claims.literature import dynamics as dc
 from linnet.problems.losses import product
 
 

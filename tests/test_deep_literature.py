@@ -4,9 +4,9 @@ control), and a small real run."""
 import numpy as np
 import pytest
 
-from linnet.claims import margin as deep_margin
-from linnet.claims import narrow as deep_narrow
-from linnet.claims import width as deep_width
+from linnet.claims.literature import margin as deep_margin
+from linnet.claims.literature import narrow as deep_narrow
+from linnet.claims.literature import width as deep_width
 from linnet.core.errors import LinnetError
 from linnet.problems.inits import balanced_factors
 from linnet.problems.losses import product

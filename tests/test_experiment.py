@@ -4,7 +4,8 @@ import pickle
 
 import pytest
 
-from linnet import claims
+from linnet.claims.post.constants import POST_GN_STEPS
+from linnet.claims.post.producers import float32_runs
 from linnet.core.errors import LinnetError
 from linnet.runs.experiment import MEMBER_KEYS, Member, Runs
 from linnet.sweeps.grid import PROBLEM_KEYS, Grid, member_id
@@ -48,9 +49,9 @@ def test_runs_select_one_and_by():
 
 
 def test_producers_describe_their_runs():
-    runs = claims.float32_runs(specs=("lm",))
+    runs = float32_runs(specs=("lm",))
     assert [dict(m) for m in runs] == [
-        {"family": "post", "seed": 0, "dtype": d, "optimizer": "lm", "steps": claims.POST_GN_STEPS}
+        {"family": "post", "seed": 0, "dtype": d, "optimizer": "lm", "steps": POST_GN_STEPS}
         for d in ("float64", "float32")]
     assert runs.one(dtype="float32").weights[0].dtype.name == "float32"
 

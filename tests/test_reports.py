@@ -15,7 +15,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import linnet  # noqa: E402
-from linnet import claims, cli  # noqa: E402
+from linnet import cli  # noqa: E402
+from linnet.claims.post.constants import POST_FIRST_ORDER, POST_GAUSS_NEWTON  # noqa: E402
+from linnet.claims.post.producers import per_sample_lr  # noqa: E402
 from linnet.core import files
 from linnet.core.errors import LinnetError  # noqa: E402
 from linnet.reports import reproduce  # noqa: E402
@@ -80,7 +82,7 @@ def problem():
     return linnet.post_problem(0)
 
 
-@pytest.mark.parametrize("spec", claims.POST_FIRST_ORDER)
+@pytest.mark.parametrize("spec", POST_FIRST_ORDER)
 def test_summary_first_order_runs_match_direct_runs(summary, problem, spec):
     direct = linnet.run(problem, spec, 3000)
     got = summary["post_figure"]["runs"][spec]
@@ -105,7 +107,7 @@ def test_summary_runs_are_run_records(summary, problem):
     assert all(r["optimizer"] == spec for spec, r in runs.items())
 
 
-@pytest.mark.parametrize("spec", [*claims.POST_GAUSS_NEWTON, "lm", "kfac[step=0.5]", "als"])
+@pytest.mark.parametrize("spec", [*POST_GAUSS_NEWTON, "lm", "kfac[step=0.5]", "als"])
 def test_summary_second_order_runs_match_direct_runs(summary, problem, spec):
     direct = linnet.run(problem, spec, 200)
     got = summary["corrected_figure"]["runs"][spec]
@@ -148,7 +150,7 @@ def test_summary_long_gd_matches_a_direct_run(summary, problem):
 
 @pytest.mark.parametrize("n", [100, 10_000, 0])
 def test_summary_nsamples_matches_direct_runs(summary, n):
-    lr = claims.per_sample_lr(1e-5, n)
+    lr = per_sample_lr(1e-5, n)
     direct = linnet.run(linnet.post_problem(0, nsamples=n), f"gd[lr={lr!r}]", 3000)
     got = summary["nsamples"]["runs"][str(n)]
     assert got["lr"] == lr

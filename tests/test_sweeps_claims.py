@@ -5,7 +5,13 @@ run in the benchmark suite)."""
 import numpy as np
 import pytest
 
-from linnet import claims
+from linnet.claims.post.producers import (
+    balanced_runs_over_seeds,
+    post_kappas,
+    samples_runs,
+    second_order_runs,
+    slow_runs,
+)
 from linnet.runs.experiment import Runs
 from linnet.runs.record import record
 from linnet.runs.result import Result
@@ -38,11 +44,11 @@ def _numbers(x):
 
 
 PRODUCERS = {
-    "slow-not-stuck": lambda m: claims.slow_runs(seeds=[0, 1], target=1e-3, max_steps=3000, stall_steps=300, map=m),
-    "balanced": lambda m: claims.balanced_runs_over_seeds(seeds=[0, 1, 2], steps=300, map=m),
-    "samples": lambda m: claims.samples_runs(seed=0, nsamples=(100, 1000, 0), steps=300, map=m),
-    "kappa": lambda m: claims.post_kappas(seeds=[0, 1, 2], map=m),
-    "second-order": lambda m: claims.second_order_runs(seeds=[0, 1], specs=("lm", "als"), steps=15, map=m),
+    "slow-not-stuck": lambda m: slow_runs(seeds=[0, 1], target=1e-3, max_steps=3000, stall_steps=300, map=m),
+    "balanced": lambda m: balanced_runs_over_seeds(seeds=[0, 1, 2], steps=300, map=m),
+    "samples": lambda m: samples_runs(seed=0, nsamples=(100, 1000, 0), steps=300, map=m),
+    "kappa": lambda m: post_kappas(seeds=[0, 1, 2], map=m),
+    "second-order": lambda m: second_order_runs(seeds=[0, 1], specs=("lm", "als"), steps=15, map=m),
 }
 
 
@@ -56,7 +62,7 @@ def test_claims_give_identical_numbers_through_the_engine(name, engine_map):
 def test_the_comparison_sees_a_one_ulp_difference(engine_map):
     """Negative control: step sizes one ulp apart change the loss histories compared above."""
     lr = float(np.nextafter(1e-5, 1.0))
-    here = claims.balanced_runs_over_seeds(seeds=[0], steps=300, map=map)
-    there = claims.balanced_runs_over_seeds(seeds=[0], steps=300, spec=f"gd[lr={lr!r}]", map=engine_map)
+    here = balanced_runs_over_seeds(seeds=[0], steps=300, map=map)
+    there = balanced_runs_over_seeds(seeds=[0], steps=300, spec=f"gd[lr={lr!r}]", map=engine_map)
     for start in ("post", "balanced"):
         assert _numbers(there.one(start=start))["losses"] != _numbers(here.one(start=start))["losses"]

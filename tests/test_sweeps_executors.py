@@ -97,13 +97,13 @@ def test_an_interrupted_driver_resumes_exactly_once(tmp_path, signum):
 
 def test_ordered_map_runs_a_claim_loop_on_a_process_pool():
     """The executor side of the claims' injectable map: the same runs, in order, on 2 processes."""
-    from linnet import claims
+    from linnet.claims.post.producers import post_kappas
     from linnet.sweeps.executors import InProcess, ordered_map
 
-    here = ordered_map(InProcess(), claims.post_kappas, [[0], [1, 2]])
+    here = ordered_map(InProcess(), post_kappas, [[0], [1, 2]])
     pool = ProcessPool(2)
     try:
-        there = ordered_map(pool, claims.post_kappas, [[0], [1, 2]])
+        there = ordered_map(pool, post_kappas, [[0], [1, 2]])
     finally:
         pool.close()
     assert there == here and list(here[1]) == [1, 2]

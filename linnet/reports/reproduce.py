@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from linnet import claims
+from linnet.claims.post.constants import POST_STEPS
 from linnet.core import files
 from linnet.core.arguments import add_command, integer
 from linnet.core.errors import LinnetError
@@ -74,7 +74,7 @@ def write_report(rep: Reproduction, out, fmt: str = "png", force: bool = False) 
     return paths
 
 
-def reproduce(out, seed: int = 0, backend: str = "numpy", fmt: str = "png", steps: int = claims.POST_STEPS,
+def reproduce(out, seed: int = 0, backend: str = "numpy", fmt: str = "png", steps: int = POST_STEPS,
               force: bool = False, long_max_steps: int = LONG_MAX_STEPS, faithful_lm: bool = True,
               progress: bool | None = None) -> dict:
     """Run everything and write the report into ``out``; returns {name: path}."""
@@ -123,8 +123,8 @@ def register(subparsers) -> None:
     p.add_argument("--backend", choices=BACKENDS, default="numpy",
                    help="backend of the post's 8 first-order runs; the rest run on numpy (default: numpy)")
     p.add_argument("--format", choices=FORMATS, default="png", help="figure format (default: png)")
-    p.add_argument("--steps", type=integer, default=claims.POST_STEPS,
-                   help=f"first-order steps, as the post's budget (default: {claims.POST_STEPS})")
+    p.add_argument("--steps", type=integer, default=POST_STEPS,
+                   help=f"first-order steps, as the post's budget (default: {POST_STEPS})")
     p.add_argument("--long-steps", type=integer, default=LONG_MAX_STEPS,
                    help=f"most steps of the long GD run (default: {LONG_MAX_STEPS})")
     p.add_argument("--fast-lm", dest="faithful_lm", action="store_false",

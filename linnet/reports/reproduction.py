@@ -4,8 +4,8 @@ One call of :func:`compute` makes every run the figures need (the run functions 
 those of :mod:`linnet.claims`, so the report shows what the benchmarks assert), and
 :func:`check_claims` checks the claims on them. The runs:
 
-* the post's experiment (``claims.post_runs``): 8 first-order runs of ``steps`` on ``backend``,
-  and the two Gauss-Newton runs of ``claims.POST_GAUSS_NEWTON`` (numpy);
+* the post's experiment (``linnet.claims.post.producers.post_runs``): 8 first-order runs of ``steps`` on ``backend``,
+  and the two Gauss-Newton runs of ``POST_GAUSS_NEWTON`` (numpy);
 * the post's "LM" as it ran: ``gauss-newton[step=S,jacobian=kron,rcond=machine]``, the post's
   Kronecker Jacobian over the samples solved by lstsq with numpy's old cutoff, whose trace
   ``post_metric`` = sum(r)**2 is what the post plotted. Its floor comes from that solve: the old
@@ -14,12 +14,12 @@ those of :mod:`linnet.claims`, so the report shows what the benchmarks assert), 
   structured Jacobian is used with the same cutoff: the same curves down to about 1e-8, but no
   floor (about 200x faster per step);
 * ``lm``, ``kfac[step=0.5]``, ``als`` and ``closed-form`` for the corrected figure;
-* GD from the post's and from a balanced initialisation (``claims.balanced_runs``);
-* long GD, ``gd[lr=1e-05]`` to relative loss 1e-12 (``claims.slow_runs``), with the step count
+* GD from the post's and from a balanced initialisation (``linnet.claims.post.producers.balanced_runs``);
+* long GD, ``gd[lr=1e-05]`` to relative loss 1e-12 (``linnet.claims.post.producers.slow_runs``), with the step count
   predicted from its linear rate;
 * GD at the same per-sample step for nsamples 100 ... 1e5 and the expected loss
-  (``claims.samples_runs``);
-* kappa(A) of the post's construction for seeds 0-19 (``claims.post_kappas``).
+  (``linnet.claims.post.producers.samples_runs``);
+* kappa(A) of the post's construction for seeds 0-19 (``linnet.claims.post.producers.post_kappas``).
 
 The backend option applies to the post's first-order runs (the ones the post ran in TensorFlow);
 everything else runs on numpy.
@@ -37,7 +37,25 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import linnet
-from linnet import claims
+from linnet.claims.post.checks import (
+    check_balanced,
+    check_plateau,
+    check_post_kappa,
+    check_samples,
+    check_slow_not_stuck,
+)
+from linnet.claims.post.constants import (
+    POST_FIRST_ORDER,
+    POST_GAUSS_NEWTON,
+    POST_GAUSS_NEWTON_WITHIN,
+    POST_GN_STEPS,
+    POST_STEPS,
+    SLOW_LR,
+    SLOW_TARGET,
+)
+from linnet.claims.post.measures import gauss_newton_curvature
+from linnet.claims.post.producers import balanced_runs, post_kappas, post_runs, samples_runs, slow_runs
+from linnet.claims.post.second_order import check_gauss_newton, check_lm_floor
 from linnet.core.errors import LinnetError
 from linnet.problems.families import post_problem
 from linnet.runs.experiment import Runs
@@ -73,13 +91,13 @@ class Reproduction:
     steps: int
     gn_steps: int
     problem: linnet.Problem
-    post: Runs  #: claims.post_runs: 8 first-order + POST_GAUSS_NEWTON, one per member optimizer
+    post: Runs  #: post_runs: 8 first-order + POST_GAUSS_NEWTON, one per member optimizer
     post_lm: dict  #: {spec: Result} the post's LM as it ran (trace post_metric)
     extra: dict  #: {spec: Result} lm, kfac, als, closed-form
-    balanced: Runs  #: claims.balanced_runs of each BALANCED_SPECS: members (optimizer, start)
+    balanced: Runs  #: balanced_runs of each BALANCED_SPECS: members (optimizer, start)
     long: linnet.Result
     long_info: dict
-    samples: Runs  #: claims.samples_runs: one per member nsamples
+    samples: Runs  #: samples_runs: one per member nsamples
     kappas: dict  #: {seed: kappa}
     seconds: dict = field(default_factory=dict)  #: wall time of each stage
 
@@ -98,12 +116,12 @@ def _progress(total: float, progress: bool | None):
                 file=sys.stderr, leave=False, bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}")
 
 
-def long_gd(problem, seed: int, lr: float = claims.SLOW_LR, target: float = claims.SLOW_TARGET,
-            max_steps: int = LONG_MAX_STEPS, stall_steps: int = claims.POST_STEPS, stall_result=None):
+def long_gd(problem, seed: int, lr: float = SLOW_LR, target: float = SLOW_TARGET,
+            max_steps: int = LONG_MAX_STEPS, stall_steps: int = POST_STEPS, stall_result=None):
     """GD to ``target`` with its predicted step count. Returns (Result, info dict).
 
     The steps to the target and the statistics at the post's stall (relative loss, curvature,
-    time constant 1 / (lr lambda_min)) are :func:`linnet.claims.slow_runs`'s; this adds the run's
+    time constant 1 / (lr lambda_min)) are :func:`linnet.claims.post.producers.slow_runs`'s; this adds the run's
     curve (for the figure) and two predictions, both from the linear convergence of GD near a
     minimum (the loss contracts by (1 - lr lambda)^2 per step along a curvature eigenvalue
     lambda, the slowest along lambda_min):
@@ -115,11 +133,11 @@ def long_gd(problem, seed: int, lr: float = claims.SLOW_LR, target: float = clai
       its steps continued to the target (uses nothing beyond the post's budget).
     """
     spec = f"gd[lr={lr!r}]"
-    slow = claims.slow_runs([seed], lr=lr, target=target, max_steps=max_steps, stall_steps=stall_steps)[seed]
+    slow = slow_runs([seed], lr=lr, target=target, max_steps=max_steps, stall_steps=stall_steps)[seed]
     reached = slow["steps"] is not None and slow["steps"] >= 0  # not reached: None
     result = run(problem, spec, slow["steps"] if reached else max_steps)
     stall = stall_result if stall_result is not None else run(problem, spec, stall_steps)
-    end_curv = claims.gauss_newton_curvature(problem, result.weights)
+    end_curv = gauss_newton_curvature(problem, result.weights)
     lam_end = float(end_curv[-1])
     L_stall = float(slow["stall_relative_loss"]) if slow["stall_relative_loss"] is not None else math.nan
     rate = 2.0 * math.log1p(-lr * lam_end)  # log loss per step near the minimum
@@ -148,8 +166,8 @@ def long_gd(problem, seed: int, lr: float = claims.SLOW_LR, target: float = clai
     return result, info
 
 
-def compute(seed: int = 0, backend: str = "numpy", steps: int = claims.POST_STEPS,
-            gn_steps: int = claims.POST_GN_STEPS, long_max_steps: int = LONG_MAX_STEPS,
+def compute(seed: int = 0, backend: str = "numpy", steps: int = POST_STEPS,
+            gn_steps: int = POST_GN_STEPS, long_max_steps: int = LONG_MAX_STEPS,
             faithful_lm: bool = True, progress: bool | None = None) -> Reproduction:
     """Make every run of the report. ``progress``: None = tqdm bars on a terminal, False = none."""
     steps, gn_steps, long_max_steps = check_steps(steps), check_steps(gn_steps), check_steps(long_max_steps)
@@ -171,20 +189,20 @@ def compute(seed: int = 0, backend: str = "numpy", steps: int = claims.POST_STEP
         return out
 
     try:
-        post = stage("post runs", lambda: claims.post_runs(seed, backend=backend, steps=steps,
+        post = stage("post runs", lambda: post_runs(seed, backend=backend, steps=steps,
                                                             gn_steps=gn_steps, problem=problem))
         post_lm = stage("post LM", lambda: {
             s: run(problem, s, gn_steps) for s in (post_lm_spec(h, faithful_lm) for h in POST_LM_STEP_SIZES)})
         extra = stage("second order", lambda: {
             s: run(problem, s, 1 if s == "closed-form" else gn_steps) for s in EXTRA_SPECS})
         balanced = stage("balanced", lambda: functools.reduce(
-            operator.or_, (claims.balanced_runs(seed, s, steps) for s in BALANCED_SPECS), Runs()))
+            operator.or_, (balanced_runs(seed, s, steps) for s in BALANCED_SPECS), Runs()))
         # the post's own gd[lr=1e-05] run is where the long run's prediction starts (numpy only)
-        stall = post.one(optimizer=f"gd[lr={claims.SLOW_LR!r}]") if backend == "numpy" else None
+        stall = post.one(optimizer=f"gd[lr={SLOW_LR!r}]") if backend == "numpy" else None
         long, long_info = stage("long gd", lambda: long_gd(
             problem, seed, max_steps=long_max_steps, stall_steps=steps, stall_result=stall))
-        samples = stage("nsamples", lambda: claims.samples_runs(seed, SAMPLE_SIZES, steps=steps))
-        kappas = stage("kappa", lambda: claims.post_kappas(KAPPA_SEEDS))
+        samples = stage("nsamples", lambda: samples_runs(seed, SAMPLE_SIZES, steps=steps))
+        kappas = stage("kappa", lambda: post_kappas(KAPPA_SEEDS))
     finally:
         bar.close()
     return Reproduction(seed=seed, backend=backend, steps=steps, gn_steps=gn_steps, problem=problem,
@@ -198,19 +216,19 @@ def check_claims(rep: Reproduction) -> list[dict]:
     An error in a check is an error (it propagates). The LM floor is checked only on the post's
     faithful LM; with ``--fast-lm`` its entry says so, with ``holds`` None.
     """
-    first = Runs((m, r) for m, r in rep.post.items() if m.optimizer in claims.POST_FIRST_ORDER)
-    out = [claims.check_plateau(first)]
-    out += [claims.check_gauss_newton(rep.post.one(optimizer=s), linnet.parse(s).step,
-                                      claims.POST_GAUSS_NEWTON_WITHIN[s]) for s in claims.POST_GAUSS_NEWTON]
+    first = Runs((m, r) for m, r in rep.post.items() if m.optimizer in POST_FIRST_ORDER)
+    out = [check_plateau(first)]
+    out += [check_gauss_newton(rep.post.one(optimizer=s), linnet.parse(s).step,
+                                      POST_GAUSS_NEWTON_WITHIN[s]) for s in POST_GAUSS_NEWTON]
     faithful = post_lm_spec(0.2, True)
     if faithful in rep.post_lm:
-        out.append(claims.check_lm_floor(rep.post_lm[faithful], rep.post.one(optimizer="gauss-newton[step=0.2]")))
-    out.append(claims.check_balanced(rep.problem, rep.balanced.select(optimizer="gd[lr=1e-05]")))
+        out.append(check_lm_floor(rep.post_lm[faithful], rep.post.one(optimizer="gauss-newton[step=0.2]")))
+    out.append(check_balanced(rep.problem, rep.balanced.select(optimizer="gd[lr=1e-05]")))
     info = rep.long_info
-    out.append(claims.check_slow_not_stuck({rep.seed: {
+    out.append(check_slow_not_stuck({rep.seed: {
         "steps": info["steps"] if info["reached"] else None, "time_constant": info["time_constant"],
         "stall_curvature_cond": info["stall_curvature_cond"]}}))
-    out += [claims.check_samples(rep.samples), claims.check_post_kappa(rep.kappas)]
+    out += [check_samples(rep.samples), check_post_kappa(rep.kappas)]
     dicts = [c.to_dict() for c in out]
     if faithful not in rep.post_lm:
         dicts.insert(3, {"key": "lm-floor", "holds": None, "numbers": {},

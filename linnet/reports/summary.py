@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 import linnet
-from linnet import claims
+from linnet.claims.post.constants import POST_FIRST_ORDER, POST_KAPPA_CLAIMED, SLOW_LR
+from linnet.claims.post.measures import imbalance_drift
 from linnet.core.text import g
 from linnet.reports.reproduction import FLOAT64_FLOOR, Reproduction, check_claims
 from linnet.runs.record import record
@@ -45,7 +46,7 @@ def summarize(rep: Reproduction, files: dict | None = None) -> dict:
             "factor": plain(factor),
             "imbalance_initial": plain(np.linalg.norm(linnet.imbalance(p.weights))),
             "imbalance_final": plain(np.linalg.norm(linnet.imbalance(post_r.weights))),
-            "imbalance_drift": plain(claims.imbalance_drift(p, post_r)),
+            "imbalance_drift": plain(imbalance_drift(p, post_r)),
             "balanced_imbalance_final": plain(np.linalg.norm(linnet.imbalance(bal_r.weights))),
         }
     samples = {}
@@ -67,7 +68,7 @@ def summarize(rep: Reproduction, files: dict | None = None) -> dict:
             "note": "the post's figures: losses as the post records them (before each update); "
                     "its LM curves plot post_metric = np.sum(Yhat - Y)**2 with lstsq rcond=-1",
             "runs": {m.optimizer: run_numbers(r) for m, r in rep.post.items()
-                     if m.optimizer in claims.POST_FIRST_ORDER},
+                     if m.optimizer in POST_FIRST_ORDER},
             "lm": {s: run_numbers(r) for s, r in rep.post_lm.items()},
         },
         "corrected_figure": {
@@ -81,7 +82,7 @@ def summarize(rep: Reproduction, files: dict | None = None) -> dict:
         "long_gd": {k: plain(v) if not isinstance(v, (str, list)) else v
                     for k, v in rep.long_info.items()},
         "nsamples": {
-            "per_sample_lr_at_1000": claims.SLOW_LR,
+            "per_sample_lr_at_1000": SLOW_LR,
             "runs": samples,
             "spread": plain(max(finite) / min(finite)) if finite else None,
         },
@@ -91,7 +92,7 @@ def summarize(rep: Reproduction, files: dict | None = None) -> dict:
             "min": float(kap.min()),
             "median": float(np.median(kap)),
             "max": float(kap.max()),
-            "claimed": claims.POST_KAPPA_CLAIMED,
+            "claimed": POST_KAPPA_CLAIMED,
         },
         "claims": check_claims(rep),
         "relative_to": {"y_norm2": y2},

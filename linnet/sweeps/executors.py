@@ -134,7 +134,7 @@ def ordered_map(executor, fn, items) -> list:
 
 
 def as_map(executor):
-    """The injectable ``map`` of the claims' run producers (:mod:`linnet.claims.runs`) on
+    """The injectable ``map`` of the claims' run producers (:mod:`linnet.claims.post.producers`) on
     ``executor``: ``as_map(executor)(fn, items)`` is ``list(map(fn, items))``, run there."""
     return functools.partial(ordered_map, executor)
 

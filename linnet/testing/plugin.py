@@ -70,6 +70,7 @@ class _Gate:
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "claim(id): the registered claim (linnet.claims.registry) a benchmark decides")
     path = config.getoption("--linnet-baseline")
     update = config.getoption("--linnet-update-baseline")
     if path or update:

@@ -1,29 +1,30 @@
 """pytest plugin: the claims verdict at the end of a benchmark run, and saved with it.
 
 Loaded by :mod:`linnet.testing.plugin` (the ``pytest11`` entry point) once a run collects a
-benchmark. After the timing tables, a run of
-``pytest benchmarks`` ends with one line per claim of the README's claims table (at most 80
-columns)::
+benchmark. After the timing tables, a run of ``pytest benchmarks`` ends with one line per
+registered claim (:data:`linnet.claims.registry.REGISTRY`, at most 80 columns), led by the claim's id::
 
     ============================ linnet claims verdict =============================
-      1  holds          GD and Adam plateau in 3000 steps
-                        min rel. loss 0.0013 (70 runs); 20 diverged
-      4  holds          post's A is not kappa 1e5 (below 100)
-                        kappa(A) 11.2 to 38.7 over 20 seeds
-      5  not run        GD is slow, not stuck
+    post.plateau         holds          GD and Adam above 1e-6 after 3000 steps
+                                        min rel. loss 0.0013 (70 runs); 20 diverged
+    post.kappa           holds          post's A is not kappa 1e5 (below 100)
+                                        kappa(A) 11.2 to 38.7 over 20 seeds
+    post.slow-not-stuck  not run        GD is slow, not stuck
 
-How a claim's verdict is decided (nothing to add to a benchmark that asserts its claim):
+How a claim's verdict is decided (nothing to add to a benchmark that asserts its claim but its marker):
 
-* the benchmarks of a claim are named in :data:`CLAIMS` (test function names, parameters aside);
+* a benchmark declares the claim it decides with ``@pytest.mark.claim("<id>")`` (the ids of the
+  registry; ``tests/test_claims_registry.py`` checks every id has a benchmark and every marker an id);
 * a benchmark that stores its checked claim, ``benchmark.extra_info["claim"] =
   claim.to_dict()`` (or :func:`report`), decides by that claim's ``holds``; any other decides by
   its outcome (they assert the claim: passed = holds, failed = does not hold);
 * a claim none of whose benchmarks ran (deselected, skipped) is ``not run``;
 * the deciding numbers are read from the benchmarks' ``extra_info["figures"]``
-  (:func:`linnet.testing.benchmarking.record`), the same figures the regression gate compares.
+  (:func:`linnet.testing.benchmarking.record`), the same figures the regression gate compares,
+  by the entry's ``numbers`` function.
 
-The deep-network claims (:data:`linnet.claims.lines.DEEP_CLAIMS`, labelled D1-D7) follow; a
-claim that a benchmark reports but no line lists gets a line under its key.
+A claim that a benchmark without a ``claim`` marker stores under an unregistered key gets a line
+under that key. Each benchmark's ``extra_info["claim_ids"]`` lists the ids of its markers.
 The verdicts are also saved in the benchmark JSON (``--benchmark-json``, ``--benchmark-autosave``)
 under ``"linnet_verdicts"``, where ``linnet compare`` shows how they differ across runs.
 
@@ -37,53 +38,53 @@ import textwrap
 
 import pytest
 
-from linnet.claims.lines import CLAIMS, DEEP_CLAIMS, ClaimLine
+from linnet.claims.registry import BY_ID, REGISTRY, ClaimEntry
 from linnet.testing.benchmarking import VERDICTS_KEY
 
 WIDTH = 80
 #: pytest-benchmark columns shown unless --benchmark-columns is given
 DEFAULT_COLUMNS = ["median", "iqr", "rounds"]
 HOLDS, DOES_NOT_HOLD, NOT_RUN = "holds", "does not hold", "not run"
+#: the marker a benchmark declares its claim with
+MARKER = "claim"
 
 
 def report(benchmark, claim) -> None:
-    """Store a checked :class:`linnet.claims.Claim` with the benchmark; its ``holds`` is the verdict."""
+    """Store a checked :class:`linnet.claims.claim.Claim` with the benchmark; its ``holds`` is the verdict."""
     benchmark.extra_info["claim"] = claim.to_dict()
+
+
+def claim_ids(item) -> list[str]:
+    """The claim ids a collected test declares with ``@pytest.mark.claim("<id>")``."""
+    return [m.args[0] for m in item.iter_markers(MARKER) if m.args]
 
 
 # -- verdicts from the collected outcomes -----------------------------------------------------------
 
-def function_name(nodeid: str) -> str:
-    """``benchmarks/x.py::test_plateau[gd-seed0]`` -> ``test_plateau``."""
-    return nodeid.rsplit("::", 1)[-1].split("[", 1)[0]
-
-
 def decide(outcomes: dict) -> list[dict]:
-    """Verdicts from ``{nodeid: {"outcome": passed|failed|skipped, "extra_info": dict}}``.
+    """Verdicts from ``{nodeid: {"outcome": passed|failed|skipped, "claims": [id, ...], "extra_info": dict}}``.
 
-    Returns one plain dict per claim of :data:`CLAIMS` (and per unlisted claim key a benchmark
-    reported): number, key, name, verdict (holds / does not hold / not run), numbers (text),
-    ran and failed (benchmark counts).
+    ``claims`` are the ids of the benchmark's ``claim`` markers. Returns one plain dict per entry of
+    :data:`~linnet.claims.registry.REGISTRY` (and per unregistered claim key an unmarked benchmark
+    reported): key (the id), label (the id), number (the README's row 1-9, 0 for D1-D7), readme
+    (the README's row), name, verdict (holds / does not hold / not run), numbers (text), ran and
+    failed (benchmark counts).
     """
-    by_test: dict = {}
-    for nodeid, o in outcomes.items():
-        by_test.setdefault(function_name(nodeid), []).append(o)
-    lines = list(CLAIMS) + list(DEEP_CLAIMS)
-    listed = {c.key for c in lines}
-    # a claim stored by a benchmark that a line names is that line's (e.g. one claim per size)
-    listed |= {(o.get("extra_info") or {}).get("claim", {}).get("key") for c in lines for t in c.tests
-               for o in by_test.get(t, [])}
+    lines: list[ClaimEntry | str] = list(REGISTRY)
+    by_id: dict = {}
     for o in outcomes.values():
+        ids = o.get("claims") or []
+        for i in ids:
+            by_id.setdefault(i, []).append(o)
         key = (o.get("extra_info") or {}).get("claim", {}).get("key")
-        if key and key not in listed:
-            listed.add(key)
-            lines.append(ClaimLine(0, key, key, (), lambda figs: ""))
+        if not ids and key:
+            if key not in by_id and key not in BY_ID:
+                lines.append(key)
+            by_id.setdefault(key, []).append(o)
     out = []
     for c in lines:
-        ran = [o for t in c.tests for o in by_test.get(t, []) if o["outcome"] != "skipped"]
-        if not c.tests:
-            ran = [o for o in outcomes.values() if o["outcome"] != "skipped"
-                   and (o.get("extra_info") or {}).get("claim", {}).get("key") == c.key]
+        cid = c.id if isinstance(c, ClaimEntry) else c
+        ran = [o for o in by_id.get(cid, []) if o["outcome"] != "skipped"]
         failed = 0
         for o in ran:
             claim = (o.get("extra_info") or {}).get("claim")
@@ -91,20 +92,23 @@ def decide(outcomes: dict) -> list[dict]:
             failed += not ok
         verdict = NOT_RUN if not ran else (HOLDS if not failed else DOES_NOT_HOLD)
         figures = [(o.get("extra_info") or {}).get("figures") or {} for o in ran]
-        out.append({"number": c.number, "label": c.label or str(c.number or "-"), "key": c.key, "name": c.name,
-                    "verdict": verdict,
-                    "numbers": c.numbers(figures) if ran else "", "ran": len(ran), "failed": failed})
+        entry = c if isinstance(c, ClaimEntry) else None
+        out.append({"number": entry.number if entry else 0, "readme": entry.readme if entry else "",
+                    "label": cid, "key": cid, "name": entry.title if entry else cid, "verdict": verdict,
+                    "numbers": entry.numbers(figures) if entry and ran else "", "ran": len(ran),
+                    "failed": failed})
     return out
 
 
 def format_verdicts(verdicts: list[dict], width: int = WIDTH) -> list[str]:
-    """The terminal lines, at most ``width`` columns: ``  N  verdict  name``, then the deciding
+    """The terminal lines, at most ``width`` columns: ``id  verdict  name``, then the deciding
     numbers under the name (on the same line where they fit)."""
     verdict_w = max(len(v["verdict"]) for v in verdicts)
-    indent = 3 + 2 + verdict_w + 2
+    label_w = max(len(v["label"]) for v in verdicts)
+    indent = label_w + 2 + verdict_w + 2
     lines = []
     for v in verdicts:
-        head = f"{v['label']:>3}  {v['verdict']:<{verdict_w}}  {v['name']}"
+        head = f"{v['label']:<{label_w}}  {v['verdict']:<{verdict_w}}  {v['name']}"
         numbers = (v["numbers"] + (f" [{v['failed']} of {v['ran']} failed]" if v["failed"] else "")).strip()
         if numbers and len(head) + 2 + len(numbers) <= width:
             lines.append(f"{head}  {numbers}")
@@ -135,7 +139,10 @@ def pytest_runtest_makereport(item, call):
     bench = getattr(item, "funcargs", {}).get("benchmark")
     if state is None or bench is None:
         return
-    entry = state.outcomes.setdefault(rep.nodeid, {"outcome": "passed", "extra_info": {}})
+    ids = claim_ids(item)
+    if ids and call.when == "call":
+        bench.extra_info["claim_ids"] = ids
+    entry = state.outcomes.setdefault(rep.nodeid, {"outcome": "passed", "claims": ids, "extra_info": {}})
     if rep.skipped:
         entry["outcome"] = "skipped"
     elif rep.failed:

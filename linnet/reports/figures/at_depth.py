@@ -1,4 +1,4 @@
-"""The figure of the post's claims at depth (:mod:`linnet.claims.at_depth`), a 150 dpi PNG; written by
+"""The figure of the post's claims at depth (:mod:`linnet.claims.post.at_depth`), a 150 dpi PNG; written by
 :func:`linnet.reports.figures.deep.write_all`.
 """
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from linnet.claims import at_depth as ad
+from linnet.claims.post import at_depth as ad
 from linnet.core.files import save_png
 
 DIVERGED_AT = 1e10

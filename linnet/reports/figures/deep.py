@@ -1,4 +1,4 @@
-"""Figures of the deep-linear-network claims, 150 dpi PNGs: claims 2, 6 and 7 (:mod:`linnet.claims.literature`)
+"""Figures of the deep-linear-network claims, 150 dpi PNGs: claims 2, 6 and 7 (:mod:`linnet.claims.literature.dynamics`)
 here, claims 3-5 in :mod:`linnet.reports.figures.literature`, the post's claims at depth in
 :mod:`linnet.reports.figures.at_depth`.
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from linnet.claims import at_depth as ad
-from linnet.claims import literature as dc
+from linnet.claims.literature import dynamics as dc
+from linnet.claims.post import at_depth as ad
 from linnet.core.files import save_png
 from linnet.reports.figures.at_depth import post_claims_figure
 from linnet.reports.figures.literature import depth_growth_figure, margin_figure, width_figure

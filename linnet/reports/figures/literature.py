@@ -1,5 +1,5 @@
-"""Figures of claims 3-5 of the deep-linear-network literature (:mod:`linnet.claims.margin`,
-:mod:`linnet.claims.narrow`, :mod:`linnet.claims.width`), 150 dpi PNGs; written by
+"""Figures of claims 3-5 of the deep-linear-network literature (:mod:`linnet.claims.literature.margin`,
+:mod:`linnet.claims.literature.narrow`, :mod:`linnet.claims.literature.width`), 150 dpi PNGs; written by
 :func:`linnet.reports.figures.deep.write_all`.
 """
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from linnet.claims import margin as deep_margin
-from linnet.claims import narrow as deep_narrow
-from linnet.claims import width as deep_width
+from linnet.claims.literature import margin as deep_margin
+from linnet.claims.literature import narrow as deep_narrow
+from linnet.claims.literature import width as deep_width
 from linnet.core.files import save_png
 from linnet.runs.batched import run_batched
 

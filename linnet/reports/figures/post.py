@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib import style
 from matplotlib.figure import Figure
 
-from linnet import claims
+from linnet.claims.post.constants import POST_FIRST_ORDER
 from linnet.optimizers.spec import parse
 
 #: the post's figure: figsize (15, 10), its proportions and font sizes; at DPI 2250 x 1500 pixels
@@ -99,7 +99,7 @@ def post_figure(rep) -> Figure:
     """The post's first figure: its 8 first-order runs, loss and gradient magnitude."""
     with style.context("seaborn-v0_8"):
         fig = Figure(figsize=POST_FIGSIZE, dpi=DPI)
-        nets = [post_net(rep.post.one(optimizer=s), rep.steps) for s in claims.POST_FIRST_ORDER]
+        nets = [post_net(rep.post.one(optimizer=s), rep.steps) for s in POST_FIRST_ORDER]
         _plot_nets(fig, nets, -1)
         fig.suptitle(f"The post's figure, reproduced (seed {rep.seed}, {rep.backend} backend)", fontsize=13)
     return fig
@@ -109,7 +109,7 @@ def post_figure_with_lm(rep) -> Figure:
     """The post's second figure: the same runs and its 'LM' (its sum(r)**2), first 190 steps."""
     with style.context("seaborn-v0_8"):
         fig = Figure(figsize=POST_FIGSIZE, dpi=DPI)
-        nets = [post_net(rep.post.one(optimizer=s), rep.steps) for s in claims.POST_FIRST_ORDER]
+        nets = [post_net(rep.post.one(optimizer=s), rep.steps) for s in POST_FIRST_ORDER]
         nets += [post_lm_net(r, rep.gn_steps, i == 0) for i, r in enumerate(rep.post_lm.values())]
         ax1, _ = _plot_nets(fig, nets, POST_LM_SHOW)
         ax1.set_yticks(10 ** np.linspace(-14, 6, 7))

@@ -17,7 +17,8 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from linnet import claims
+from linnet.claims.post.constants import POST_FIRST_ORDER, POST_GAUSS_NEWTON, POST_KAPPA_CLAIMED, POST_LM_LEVEL
+from linnet.claims.post.measures import imbalance_drift
 from linnet.reports.figures.post import DPI, post_figure, post_figure_with_lm
 
 #: most points drawn per curve (long runs are thinned evenly; keeps SVG and PDF small)
@@ -68,8 +69,8 @@ def corrected_figure(rep) -> Figure:
     fig = Figure(figsize=(12, 8.5), dpi=DPI, layout="constrained")
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
     post = {m.optimizer: r for m, r in rep.post.items()}
-    runs = {**{s: post[s] for s in claims.POST_FIRST_ORDER},
-            **{s: post[s] for s in claims.POST_GAUSS_NEWTON if s in post},
+    runs = {**{s: post[s] for s in POST_FIRST_ORDER},
+            **{s: post[s] for s in POST_GAUSS_NEWTON if s in post},
             **rep.post_lm,
             **{s: r for s, r in rep.extra.items() if s != "closed-form"}}
     index: dict = {}
@@ -100,7 +101,7 @@ def corrected_figure(rep) -> Figure:
     floor = float(np.finfo(np.float64).eps ** 2)
     ax1.axhspan(floor / 1e3, floor, color="0.85", zorder=0)
     ax1.axhline(floor, color="0.35", lw=1, label=f"float64 floor, eps² = {floor:.1e}")
-    ax1.axhline(claims.POST_LM_LEVEL, color="tab:red", lw=0.8, ls=(0, (1, 3)),
+    ax1.axhline(POST_LM_LEVEL, color="tab:red", lw=0.8, ls=(0, (1, 3)),
                 label="the post's apparent LM floor, 1e-8")
     ax1.axvline(rep.steps, color="0.6", lw=0.8, ls="--")
     for ax in (ax1, ax2):
@@ -135,7 +136,7 @@ def balanced_figure(rep) -> Figure:
             ax.semilogy(*_thin(rel), color=color, ls=ls, lw=2, label=f"{spec}, {what} → {end}")
     p = rep.problem
     post_gd = rep.balanced.select(optimizer="gd[lr=1e-05]", start="post")
-    drift = claims.imbalance_drift(p, post_gd.one()) if post_gd else math.nan
+    drift = imbalance_drift(p, post_gd.one()) if post_gd else math.nan
     ax.set_xlabel("iteration")
     ax.set_ylabel("relative loss")
     ax.grid(True, alpha=0.4)
@@ -225,10 +226,10 @@ def kappa_figure(rep) -> Figure:
     seeds = list(rep.kappas)
     values = np.array([rep.kappas[s] for s in seeds])
     ax.bar([str(s) for s in seeds], values, color="#6baed6", label="kappa(A), the post's construction")
-    ax.axhline(claims.POST_KAPPA_CLAIMED, color="tab:red", lw=2, label="the post's claim, kappa = 1e5")
+    ax.axhline(POST_KAPPA_CLAIMED, color="tab:red", lw=2, label="the post's claim, kappa = 1e5")
     ax.axhline(np.median(values), color="k", lw=1, ls="--", label=f"median {np.median(values):.1f}")
     ax.set_yscale("log")
-    ax.set_ylim(1, claims.POST_KAPPA_CLAIMED * 5)
+    ax.set_ylim(1, POST_KAPPA_CLAIMED * 5)
     ax.set_xlabel("seed")
     ax.set_ylabel("condition number of A")
     ax.grid(True, axis="y", alpha=0.4)

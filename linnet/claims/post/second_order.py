@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from linnet.claims.claim import Claim
-from linnet.claims.constants import (
+from linnet.claims.post.constants import (
     FLOAT32_EPS,
     FLOAT32_FLOOR_MAX,
     MACHINE_PRECISION_RELATIVE,
@@ -22,7 +22,7 @@ from linnet.claims.constants import (
     SECOND_ORDER_RELIABLE,
     SECOND_ORDER_TARGET,
 )
-from linnet.claims.measures import contraction, first_below
+from linnet.claims.post.measures import contraction, first_below
 from linnet.runs.experiment import Runs
 
 #: claim 7: the window (last iterations) over which the faithful run must sit on its floor
@@ -55,7 +55,7 @@ def check_gauss_newton(result, step: float, within: int | None = POST_GN_STEPS) 
     statement = f"{result.optimizer} contracts the loss by (1 - step)^2 = {expected:g} per iteration"
     if within is not None:
         statement += f" and reaches relative 1e-28 within {within} iterations"
-    return Claim("gauss-newton", statement, holds,
+    return Claim("post.gauss-newton", statement, holds,
                  {"contraction": measured, "expected_contraction": expected,
                   "steps_to_1e-8": result.steps_to(POST_LM_LEVEL), "steps_to_1e-28": below_machine,
                   "steps_to_1e-20_absolute": first_below(result.losses, 1e-20),
@@ -88,7 +88,7 @@ def check_lm_floor(faithful, sane) -> Claim:
     equal = faithful.steps == sane.steps
     holds = (equal and enough and sane_rel is not None and descent <= LM_FLOOR_DESCENT
              and metric_floor > LM_FLOOR_GAP * sane_rel and loss_floor > LM_FLOOR_GAP * sane_rel)
-    return Claim("lm-floor", "at equal budgets, the post's LM (numpy's old lstsq cutoff) sits on a floor "
+    return Claim("post.lm-floor", "at equal budgets, the post's LM (numpy's old lstsq cutoff) sits on a floor "
                  f"(window minima fall <= {LM_FLOOR_DESCENT:g}x over its last {window} iterations) "
                  f">= {LM_FLOOR_GAP:g}x above the same step with a sane cutoff", holds,
                  {"post_metric_floor": metric_floor, "faithful_relative_loss_floor": loss_floor,
@@ -120,7 +120,7 @@ def check_second_order(runs: Runs,
         }
     reliable = [s for s in reliable if s in table]
     holds = bool(reliable) and all(table[s]["successes"] == table[s]["seeds"] for s in reliable)
-    return Claim("second-order", f"lm, als, closed form and scipy's lm reach relative {target:g} on every seed "
+    return Claim("post.second-order", f"lm, als, closed form and scipy's lm reach relative {target:g} on every seed "
                  "(iterations, time and success counts of all methods reported)", holds, table)
 
 
@@ -145,5 +145,5 @@ def check_float32(runs: Runs) -> Claim:
             ok = abs(f32.relative_loss / f64.relative_loss - 1) < 1e-3
         numbers[spec] = {"float64_floor": floor64, "float32_floor": floor32, "holds": ok}
         holds &= ok
-    return Claim("float32", "float32 stalls near relative loss 1e-13 (residual ~eps32) where float64 "
+    return Claim("post.float32", "float32 stalls near relative loss 1e-13 (residual ~eps32) where float64 "
                  "reaches 1e-28; first-order runs end the same in both", holds, numbers)

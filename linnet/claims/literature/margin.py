@@ -1,4 +1,4 @@
-"""Linear convergence from a balanced start with a deficiency margin (claim 3 of issue 12).
+"""Linear convergence from a balanced start with a deficiency margin (deep.margin).
 
 Arora, Cohen, Golowich & Hu 2019, "A convergence analysis of gradient descent for deep linear
 neural networks" (ICLR 2019). Their setting: whitened data, so the loss is l(P) = 1/2 ||P - Phi||_F^2
@@ -27,7 +27,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from linnet.claims import Claim
+from linnet.claims.claim import Claim
 from linnet.problems.families import conditioned_problem
 from linnet.problems.inits import balanced_from_product
 from linnet.problems.losses import product
@@ -129,6 +129,6 @@ def measure_margin(seeds=range(20), depth: int = 3, lr: float | None = MARGIN_LR
 def check_margin(measured: dict) -> Claim:
     """Holds when every seed's loss contracted at least at the bound's rate on every step."""
     holds = measured["min"] >= MARGIN_MIN_RATIO and not measured["diverged"]
-    return Claim("deficiency-margin", "from a balanced start with deficiency margin c, GD's loss contracts "
+    return Claim("deep.margin", "from a balanced start with deficiency margin c, GD's loss contracts "
                  "at least by exp(-eta c^(2(N-1)/N)) per step (Arora, Cohen, Golowich & Hu 2019)",
                  holds, measured)

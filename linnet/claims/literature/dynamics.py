@@ -1,7 +1,7 @@
 """Claims of the deep-linear-network literature, as plain functions of measured numbers.
 
 Each ``measure_*`` function runs the experiment and returns plain numbers; each ``check_*`` turns
-them into a :class:`linnet.claims.Claim` against a named threshold (set from measured data; the
+them into a :class:`linnet.claims.claim.Claim` against a named threshold (set from measured data; the
 measured range and the margin are in docs/deep.md). Sources are cited on each function.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.linalg
 
-from linnet.claims import Claim
+from linnet.claims.claim import Claim
 from linnet.problems.families import post_problem
 from linnet.problems.losses import evaluate, product
 from linnet.runs.loop import run
@@ -82,7 +82,7 @@ def measure_preconditioner(seeds=range(20), depth: int = 3, init: str = "balance
 def check_preconditioner(measured: dict) -> Claim:
     """Holds when every seed's slope is 2 within PRECONDITIONER_SLOPE_TOLERANCE."""
     holds = all(abs(s - 2) <= PRECONDITIONER_SLOPE_TOLERANCE for s in measured["slopes"])
-    return Claim("deep-preconditioner", "from a balanced start one GD step moves the product by "
+    return Claim("deep.preconditioner", "from a balanced start one GD step moves the product by "
                  "-lr sum_j (PP^T)^((j-1)/N) grad (P^TP)^((N-j)/N) + O(lr^2) (Arora, Cohen & Hazan 2018, Thm 1)",
                  holds, measured)
 
@@ -130,7 +130,7 @@ def measure_identity(seeds=range(20), d: int = 4, depth: int = 3, negative: bool
 def check_identity(positive: dict, negative: dict) -> Claim:
     """Holds when every SPD run converges and every negative-eigenvalue run does not."""
     holds = positive["max"] < IDENTITY_CONVERGED and negative["min"] > IDENTITY_CONVERGED
-    return Claim("identity-init", "GD from the identity converges for a symmetric positive definite target "
+    return Claim("deep.identity", "GD from the identity converges for a symmetric positive definite target "
                  "and not for a symmetric target with a negative eigenvalue (Bartlett, Helmbold & Long 2018)",
                  holds, {"positive": positive, "negative": negative})
 
@@ -204,6 +204,6 @@ def check_modes(measured: dict) -> Claim:
     """Holds when every seed learns the modes in decreasing order of s_i and the ratios match s_1 / s_i."""
     ratios_ok = all(1 / SAXE_RATIO_FACTOR <= lo / p and hi / p <= SAXE_RATIO_FACTOR
                     for lo, hi, p in zip(measured["ratio_min"], measured["ratio_max"], measured["predicted"]))
-    return Claim("one-mode-at-a-time", "from a small start the modes of A are learned in decreasing order of "
+    return Claim("deep.modes", "from a small start the modes of A are learned in decreasing order of "
                  "s_i, with learning times t_i / t_j ~ s_j / s_i at depth 2 (Saxe, McClelland & Ganguli 2014, eq. 7)",
                  measured["in_order"] and ratios_ok, measured)

@@ -1,4 +1,4 @@
-"""Exponential time in depth for width-1 nets from a standard start (claim 4 of issue 12).
+"""Exponential time in depth for width-1 nets from a standard start (deep.narrow; Shamir 2019).
 
 Shamir 2019, "Exponential convergence time of gradient descent for one-dimensional deep linear
 neural networks" (COLT 2019): GD on f(w_1 ... w_N) over scalar parameters, from a standard random
@@ -19,7 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from linnet.claims import Claim
+from linnet.claims.claim import Claim
 from linnet.problems.families import post_problem
 from linnet.runs.batched import run_batched
 
@@ -86,5 +86,5 @@ def measure_depth_growth(seeds=range(20), depths=NARROW_DEPTHS, width: int = 1, 
 def check_depth_growth(measured: dict) -> Claim:
     """Holds when the fitted rate is at least NARROW_MIN_RATE and the exponential line fits better."""
     holds = measured["rate"] >= NARROW_MIN_RATE and measured["rate_residual"] < measured["exponent_residual"]
-    return Claim("exponential-in-depth", "for width-1 nets from a standard N(0, 1) start, GD's steps to a "
+    return Claim("deep.narrow", "for width-1 nets from a standard N(0, 1) start, GD's steps to a "
                  "target grow exponentially with the depth (Shamir 2019)", holds, measured)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from linnet.claims.claim import Claim
-from linnet.claims.constants import (
+from linnet.claims.post.constants import (
     CRITICAL_GRAD_FRACTION,
     PLATEAU_RELATIVE_LOSS,
     POST_DIVERGING,
@@ -21,7 +21,7 @@ from linnet.claims.constants import (
     POST_KAPPA_CLAIMED,
     SLOW_TARGET,
 )
-from linnet.claims.measures import decades_fallen, imbalance_drift
+from linnet.claims.post.measures import decades_fallen, imbalance_drift
 from linnet.optimizers.spec import parse
 from linnet.runs.experiment import Runs
 
@@ -64,7 +64,7 @@ def check_plateau(runs: Runs, diverging: Iterable[str] = POST_DIVERGING) -> Clai
     ``diverging`` diverge. Each run is named by its member's ``optimizer``.
 
     Runs of optimizers that are not first-order (declared capability) are left out, so the whole
-    of :func:`linnet.claims.post_runs` can be passed. The decades the loss fell over the last
+    of :func:`linnet.claims.post.producers.post_runs` can be passed. The decades the loss fell over the last
     PLATEAU_WINDOW steps are reported (it is still falling: a slow descent, not a plateau).
     """
     diverging = set(diverging)
@@ -84,7 +84,7 @@ def check_plateau(runs: Runs, diverging: Iterable[str] = POST_DIVERGING) -> Clai
                              f"decades_fallen_last_{PLATEAU_WINDOW}": decades_fallen(r, PLATEAU_WINDOW)}
         holds &= ok
     holds &= bool(numbers)
-    return Claim("plateau", f"after the post's budget, first-order runs that do not diverge have relative loss "
+    return Claim("post.plateau", f"after the post's budget, first-order runs that do not diverge have relative loss "
                  f"above {PLATEAU_RELATIVE_LOSS:g} and are not at a critical point; gd at lr 1e-4 and 1e-3 "
                  "diverge", holds, numbers)
 
@@ -97,7 +97,7 @@ def check_samples(runs: Runs, compared=SAMPLES_COMPARED) -> Claim:
     values = [rel[n] for n in compared if n in rel]
     spread = max(values) / min(values) if len(values) >= 2 and None not in values else None
     holds = spread is not None and spread <= SAMPLES_FACTOR
-    return Claim("samples", f"more samples don't help: GD's relative loss after 3000 steps at the same "
+    return Claim("post.samples", f"more samples don't help: GD's relative loss after 3000 steps at the same "
                  f"per-sample step agrees within {SAMPLES_FACTOR:g}x for nsamples "
                  f"{', '.join(map(str, compared))} (0: the expected loss)", holds,
                  {"relative_loss": {str(n): v for n, v in rel.items()}, "spread": spread})
@@ -106,7 +106,7 @@ def check_samples(runs: Runs, compared=SAMPLES_COMPARED) -> Claim:
 def check_post_kappa(kappas: Mapping[int, float]) -> Claim:
     """Fact 4: the post's A is not badly conditioned: kappa(A) < POST_KAPPA_BOUND on every seed."""
     values = np.array(list(kappas.values()))
-    return Claim("post-kappa", "the post's construction gives kappa(A) below 100, not 1e5",
+    return Claim("post.kappa", "the post's construction gives kappa(A) below 100, not 1e5",
                  bool(values.size) and bool(np.all(values < POST_KAPPA_BOUND)),
                  {"min": float(values.min()) if values.size else None,
                   "median": float(np.median(values)) if values.size else None,
@@ -123,7 +123,7 @@ def check_slow_not_stuck(slow: Mapping[int, dict]) -> Claim:
     reached = bool(steps) and all(n is not None for n in steps.values())
     low, high = SLOW_UNITS_WINDOW
     order = all(low <= x <= high for x in in_units.values())
-    return Claim("slow-not-stuck", f"gd[lr=1e-05] reaches relative {SLOW_TARGET:g} on every seed, in "
+    return Claim("post.slow-not-stuck", f"gd[lr=1e-05] reaches relative {SLOW_TARGET:g} on every seed, in "
                  f"{low:g} to {high:g} times 1 / (lr * smallest curvature at the stall) steps", reached and order,
                  {"steps": steps, "steps_over_time_constant": in_units,
                   "stall_curvature_cond": {s: v["stall_curvature_cond"] for s, v in slow.items()}})
@@ -135,14 +135,14 @@ def check_balanced(problem, runs: Runs) -> Claim:
     imbalance drifts by less than IMBALANCE_DRIFT (both hold on every seed 0-19).
 
     ``runs``: one run with member ``start="post"`` (on ``problem``) and one with ``start="balanced"``
-    (:func:`linnet.claims.balanced_runs`)."""
+    (:func:`linnet.claims.post.producers.balanced_runs`)."""
     post_result, balanced_result = runs.one(start="post"), runs.one(start="balanced")
     if post_result.diverged or balanced_result.diverged:
         factor = None
     else:
         factor = post_result.relative_loss / balanced_result.relative_loss
     drift = imbalance_drift(problem, post_result)
-    return Claim("balanced", f"from a balanced initialisation of the same product GD gets >= {BALANCED_FACTOR:g}x "
+    return Claim("post.balanced", f"from a balanced initialisation of the same product GD gets >= {BALANCED_FACTOR:g}x "
                  f"lower loss; the imbalance W1^T W1 - W2 W2^T moves by < {IMBALANCE_DRIFT:.0%} along GD",
                  factor is not None and factor >= BALANCED_FACTOR and drift < IMBALANCE_DRIFT,
                  {"post_relative_loss": post_result.relative_loss,

@@ -1,4 +1,4 @@
-"""Width matters: past a width, GD's steps stop depending on it (claim 5 of issue 12).
+"""Width matters: past a width, GD's steps stop depending on it (deep.width; Du & Hu 2019).
 
 Du & Hu 2019, "Width provably matters in optimization for deep linear neural networks" (ICML 2019),
 as we read it (the width threshold and the iteration count are those of its abstract; the scaling
@@ -28,7 +28,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from linnet.claims import Claim
+from linnet.claims.claim import Claim
 from linnet.problems.families import conditioned_problem
 from linnet.runs.batched import run_batched
 
@@ -97,6 +97,6 @@ def check_width(measured: dict) -> Claim:
     """Holds when the widest widths' medians agree within WIDTH_PLATEAU_FACTOR and the narrowest is slower."""
     holds = (measured["plateau_spread"] <= WIDTH_PLATEAU_FACTOR
              and measured["narrow_over_wide"] >= WIDTH_NARROW_FACTOR)
-    return Claim("width-matters", "from the N(0, 1) start with Du & Hu's scaling, GD's steps to a target stop "
+    return Claim("deep.width", "from the N(0, 1) start with Du & Hu's scaling, GD's steps to a target stop "
                  "depending on the width past a width, and narrower nets are slower (Du & Hu 2019)",
                  holds, measured)

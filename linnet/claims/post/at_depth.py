@@ -1,8 +1,9 @@
-"""The post's claims 1-3 at depth 3, 4 and 6, hidden widths rank and 4 x rank (issue 12, claim 1).
+"""The post's claims 1-3 at depth 3, 4 and 6, hidden widths rank and 4 x rank:
+the registry's depth.plateau, depth.second-order and depth.samples (docs/deep.md).
 
-The depth-2 checks are the claims: :func:`~linnet.claims.post_checks.check_plateau` (claim 1),
-:func:`~linnet.claims.method_checks.check_second_order` (claim 2, at relative DEPTH_TARGET) and
-:func:`~linnet.claims.post_checks.check_samples` (claim 3) are fed runs of
+The depth-2 checks are the claims: :func:`~linnet.claims.post.checks.check_plateau` (claim 1),
+:func:`~linnet.claims.post.second_order.check_second_order` (claim 2, at relative DEPTH_TARGET) and
+:func:`~linnet.claims.post.checks.check_samples` (claim 3) are fed runs of
 ``post_problem(seed, depth=N, wdim=W)`` -- the post's draw extended to N layers (Gaussian
 ``randn`` layers unless ``init`` says otherwise) -- and their verdicts are gathered over seeds.
 The first-order runs of one (depth, width) are one batched program per optimizer
@@ -21,16 +22,16 @@ from collections.abc import Iterable
 import numpy as np
 
 from linnet.claims.claim import Claim
-from linnet.claims.constants import PLATEAU_RELATIVE_LOSS, POST_FIRST_ORDER, POST_STEPS
-from linnet.claims.method_checks import check_second_order
-from linnet.claims.post_checks import SAMPLES_COMPARED, SAMPLES_FACTOR, check_plateau, check_samples
-from linnet.claims.runs import per_sample_lr, second_order_runs
+from linnet.claims.post.checks import SAMPLES_COMPARED, SAMPLES_FACTOR, check_plateau, check_samples
+from linnet.claims.post.constants import PLATEAU_RELATIVE_LOSS, POST_FIRST_ORDER, POST_STEPS
+from linnet.claims.post.producers import per_sample_lr, second_order_runs
+from linnet.claims.post.second_order import check_second_order
 from linnet.optimizers.spec import parse
 from linnet.problems.families import POST_DIMS, post_problem
 from linnet.runs.batched import run_batched
 from linnet.runs.experiment import Member, Runs
 
-#: the depths and hidden-width factors of issue 12, claim 1
+#: the depths and hidden-width factors of depth.plateau, depth.second-order and depth.samples (docs/deep.md)
 DEPTHS = (3, 4, 6)
 WIDTH_FACTORS = (1, 4)
 SEEDS = range(20)
@@ -39,7 +40,7 @@ SEEDS = range(20)
 POST_RANK = min(POST_DIMS["xdim"], POST_DIMS["ydim"])
 WIDTHS = tuple(f * POST_RANK for f in WIDTH_FACTORS)
 #: "machine precision" at depth: relative 1e-24, within 100 iterations at depth 3 and 300 at depth
-#: 4 (issue 12's budgets; docs/deep.md), and 300 at depth 6
+#: 4 (docs/deep.md), and 300 at depth 6
 DEPTH_TARGET = 1e-24
 DEPTH_BUDGETS = {2: 100, 3: 100, 4: 300, 6: 300}
 #: the second-order methods checked: LM, and Gauss-Newton at step 0.5 (step 1 stalls at depth 3
@@ -108,8 +109,7 @@ def check_plateau_at_depth(runs: Runs, depth: int, width: int,
                          "relative_loss_min": min(rel) if rel else None,
                          "relative_loss_max": max(rel) if rel else None,
                          "grad_fraction_min": min(fractions) if fractions else None}
-    key = f"plateau-at-depth-{width / POST_RANK:g}x-rank" + ("" if init == "gaussian" else f"-{init}")
-    return Claim(key, f"depth {depth}, hidden width {width}, {init} start: after the post's "
+    return Claim("depth.plateau", f"depth {depth}, hidden width {width}, {init} start: after the post's "
                  f"{POST_STEPS} steps every first-order run at the post's rates that does not diverge has "
                  f"relative loss above {PLATEAU_RELATIVE_LOSS:g} (diverged runs counted)",
                  finished > 0 and failures == 0,
@@ -119,7 +119,7 @@ def check_plateau_at_depth(runs: Runs, depth: int, width: int,
 
 def second_order_at_depth(depth: int, width: int, spec: str, seeds: Iterable[int] = SEEDS) -> Runs:
     """``spec`` on each seed at ``depth`` and ``width`` within DEPTH_BUDGETS[depth] iterations,
-    stopping at relative DEPTH_TARGET (:func:`linnet.claims.second_order_runs`'s Runs)."""
+    stopping at relative DEPTH_TARGET (:func:`linnet.claims.post.producers.second_order_runs`'s Runs)."""
     return second_order_runs(seeds, (spec,), DEPTH_BUDGETS[depth], DEPTH_TARGET, depth=depth, wdim=width)
 
 
@@ -130,10 +130,10 @@ def check_second_order_at_depth(runs: Runs, spec: str, depth: int, width: int) -
     by_seed = runs.select(optimizer=spec)
     table = check_second_order(by_seed, reliable=(spec,), target=DEPTH_TARGET)
     finals = [r.relative_loss for r in by_seed.values() if r.relative_loss is not None]
-    numbers = {"depth": depth, "width": width, "budget": DEPTH_BUDGETS[depth], **table.numbers[spec],
+    numbers = {"optimizer": spec, "depth": depth, "width": width, "budget": DEPTH_BUDGETS[depth], **table.numbers[spec],
                "final_relative_loss_max": max(finals) if finals else None,
                "diverged": sum(r.diverged for r in by_seed.values())}
-    return Claim(f"{spec}-at-depth", f"{spec} reaches relative {DEPTH_TARGET:g} on every seed within "
+    return Claim("depth.second-order", f"{spec} reaches relative {DEPTH_TARGET:g} on every seed within "
                  f"{DEPTH_BUDGETS[depth]} iterations at depth {depth}, hidden width {width}",
                  table.holds, numbers)
 
@@ -143,7 +143,7 @@ def samples_runs_at_depth(depth: int, width: int, seeds: Iterable[int] = SEEDS, 
                           steps: int = POST_STEPS) -> Runs:
     """GD at the same per-sample step on each sample size, every seed in one batch: Runs keyed by
     Member(family="post", seed, nsamples, depth, wdim=width, init, optimizer, steps), seed-major
-    (:func:`linnet.claims.samples_runs`, batched over seeds)."""
+    (:func:`linnet.claims.post.producers.samples_runs`, batched over seeds)."""
     seeds, nsamples = list(seeds), list(nsamples)
     pairs = [(s, n) for s in seeds for n in nsamples]
     problems = [post_problem(s, depth=depth, wdim=width, nsamples=n, init=init) for s, n in pairs]
@@ -165,8 +165,7 @@ def check_samples_at_depth(runs: Runs, depth: int, width: int,
     per_seed = {s: check_samples(by_n, compared) for s, by_n in runs.by("seed").items()}
     spreads = [c.numbers["spread"] for c in per_seed.values() if c.numbers["spread"] is not None]
     failed = [s for s, c in per_seed.items() if not c.holds]
-    key = "samples-at-depth" + ("" if init == "gaussian" else f"-{init}")
-    return Claim(key, f"depth {depth}, hidden width {width}: GD's relative loss after "
+    return Claim("depth.samples", f"depth {depth}, hidden width {width}: GD's relative loss after "
                  f"{POST_STEPS} steps at the same per-sample step agrees within {SAMPLES_FACTOR:g}x for "
                  f"nsamples {', '.join(map(str, compared))} on every seed", bool(per_seed) and not failed,
                  {"depth": depth, "width": width, "init": init, "seeds": len(per_seed), "failed_seeds": failed,

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from linnet.claims.constants import (
+from linnet.claims.post.constants import (
     FLOAT32_SPECS,
     POST_FIRST_ORDER,
     POST_GAUSS_NEWTON,
@@ -35,7 +35,7 @@ from linnet.claims.constants import (
     SLOW_TARGET,
     STALL_STEPS,
 )
-from linnet.claims.measures import gauss_newton_curvature
+from linnet.claims.post.measures import gauss_newton_curvature
 from linnet.optimizers.spec import parse
 from linnet.problems.families import post_problem
 from linnet.runs.batched import gd_steps_to_target
