@@ -48,9 +48,9 @@ def _marker(m) -> str:
 class Styles:
     """The styles of one axes' series: each :meth:`next` differs from all earlier ones.
 
-    ``next(ls="--")`` gives the first palette colour not yet used with a dashed line and no
-    marker; ``next()`` the first colour not yet used at all, cycling line styles once the palette
-    is spent. Colours passed in are kept, and the line style changes if that pair is taken.
+    ``next()`` and ``next(ls="--")`` give the first palette colour no series has yet; once the
+    palette is spent, the first colour not yet used with that line style (then another line style
+    or a marker). Colours passed in are kept, and the line style changes if that pair is taken.
     """
 
     def __init__(self, palette=PALETTE):
@@ -61,7 +61,7 @@ class Styles:
     def next(self, *, ls: str | None = None, marker: str | None = None, color=None, **extra) -> dict:
         styles = [ls] if ls is not None else list(LINESTYLES)
         colours = [color] if color is not None else list(self.palette)
-        if color is None and ls is None:  # a new colour before a new line style
+        if color is None:  # a colour no series has yet, before a used one in another style
             fresh = [c for c in colours if to_hex(c) not in self.colours]
             colours = fresh + [c for c in colours if c not in fresh]
         for s in styles:
