@@ -153,7 +153,7 @@ def long_gd_figure(rep) -> Figure:
                label=f"the post's budget, {info['stall_steps']:,} steps")
     ax.axhline(info["target"], color="0.3", lw=1, ls=":", label=f"target {info['target']:g}")
     if info["reached"]:
-        ax.axvline(info["steps"], color="#2171b5", lw=1, label=f"reached after {info['steps']:,} steps")
+        ax.axvline(info["steps"], color="#2171b5", lw=1, ls="-.", label=f"reached after {info['steps']:,} steps")
     top = max(len(rel), 1)
     for key, color, text in (
             ("predicted_steps", "k", "predicted from the curvature at the minimum: (1 − lr·λmin)² per step"),
