@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 import linnet
 from linnet.cli import main
 from linnet.core.errors import LinnetError
+from linnet.reports.figures.sweep import profile_curves
 from linnet.runs.batched import run_batched
 from linnet.sweeps import Grid, grid_from_dict, load, run_sweep
 from linnet.sweeps.driver import plan_tasks
 from linnet.sweeps.execute import run_members
 from linnet.sweeps.grid import RECORD_TARGETS, member_id, target_column
 from linnet.sweeps.parse import parse_values, read_grid_file
-from linnet.sweeps.plots import profile_curves
 from linnet.sweeps.records import SCHEMA
 
 CHEAP = settings(max_examples=30, derandomize=True, deadline=None)

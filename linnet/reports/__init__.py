@@ -1,15 +1,19 @@
-"""Reports: the post's figure reproduced and corrected (``reproduce``), benchmark runs compared
-across commits and machines (``compare``).
+"""Reports: the post's figure reproduced and corrected (``reproduce``), every figure family the
+project draws (``figures``, and ``plot`` for one sweep's table), benchmark runs compared across
+commits and machines (``compare``).
 
-Both commands register with the CLI through :data:`linnet.cli.EXTRA_COMMANDS`.
+The commands register with the CLI through :data:`linnet.cli.EXTRA_COMMANDS`.
 
 Imports: linnet.core, linnet.problems, linnet.optimizers, linnet.runs, linnet.claims, linnet.sweeps, linnet.testing.
 """
 
 
 def register(subparsers) -> None:
-    """Add ``reproduce`` and ``compare`` to the CLI (linnet.cli.EXTRA_COMMANDS holds this)."""
+    """Add ``reproduce``, ``figures``, ``plot`` and ``compare`` to the CLI (linnet.cli.EXTRA_COMMANDS
+    holds this)."""
     from linnet.reports import compare, reproduce
+    from linnet.reports.figures import command as figures
 
     reproduce.register(subparsers)
+    figures.register(subparsers)
     compare.register(subparsers)

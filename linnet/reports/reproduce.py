@@ -1,9 +1,10 @@
 """``linnet reproduce``: the post's figure, reproduced and corrected, with the numbers.
 
 :func:`linnet.reports.reproduction.compute` makes the runs; :func:`write_report` draws the figures
-(:mod:`linnet.reports.figures.reproduction`) and writes them, ``summary.json`` and ``summary.md``
-(:mod:`linnet.reports.summary`) into a folder, each file atomically and none over an earlier
-file without ``force``.
+(the post and corrected families, :mod:`linnet.reports.figures.post` and
+:mod:`linnet.reports.figures.corrected`, the modules ``linnet figures`` draws with) and writes
+them, ``summary.json`` and ``summary.md`` (:mod:`linnet.reports.summary`) into a folder, each file
+atomically and none over an earlier file without ``force``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from linnet.claims.post.constants import POST_STEPS
 from linnet.core import files
 from linnet.core.arguments import add_command, integer
 from linnet.core.errors import LinnetError
+from linnet.reports.figures import corrected as corrected_figures
+from linnet.reports.figures import post as post_figures
+from linnet.reports.figures.style import save
 from linnet.reports.reproduction import (  # noqa: F401  (the report's API, re-exported)
     LONG_MAX_STEPS,
     Reproduction,
@@ -28,16 +32,8 @@ from linnet.runs.loop import BACKENDS
 
 FORMATS = ("png", "svg", "pdf")
 
-#: the files a report writes (figures take the chosen format's suffix)
-FIGURES = {
-    "post-figure": "the post's first figure: GD and Adam, 3000 steps, loss and gradient magnitude",
-    "post-figure-with-lm": "the post's second figure: the first 190 steps with its LM (sum(r)**2)",
-    "corrected-figure": "the true relative loss of every optimizer, second-order methods, floors",
-    "balanced-init": "GD from the post's initialisation and from a balanced one",
-    "long-gd": "GD run to relative loss 1e-12, with the predicted step count",
-    "nsamples": "GD at the same per-sample step for 1e2 ... 1e5 samples and the expected loss",
-    "kappa": "kappa(A) of the post's construction over seeds, against the 1e5 it claims",
-}
+#: the figures a report writes (they take the chosen format's suffix): {name: what it shows}
+FIGURES = {**post_figures.FIGURES, **corrected_figures.FIGURES}
 SUMMARY_FILES = ("summary.json", "summary.md")
 
 
@@ -56,18 +52,15 @@ def write_report(rep: Reproduction, out, fmt: str = "png", force: bool = False) 
     Returns {name: path}. Refuses (LinnetError) before writing anything if a file exists and
     ``force`` is false.
     """
-    from linnet.reports.figures import reproduction as figures
-
     if fmt not in FORMATS:
         raise LinnetError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out = Path(out)
     paths = output_paths(out, fmt)
     files.check_writable(paths.values(), force)
     files.make_folder(out)
-    drawn = figures.draw_all(rep)
-    for name, fig in drawn.items():
-        files.save_figure(fig, paths[name], force=force, **figures.save_options(fmt))
-        figures.close(fig)
+    for family in (post_figures, corrected_figures):
+        for name, fig in family.draw(rep).items():
+            save(fig, paths[name], force=force)
     summary = summarize(rep, files={name: paths[name].name for name in paths})
     files.write_text(paths["summary.json"], json.dumps(summary, indent=2, allow_nan=False) + "\n", force=force)
     files.write_text(paths["summary.md"], summary_markdown(summary), force=force)

@@ -10,8 +10,8 @@ Modules: :mod:`~linnet.sweeps.grid` (grid, members, ids), :mod:`~linnet.sweeps.p
 and TOML values), :mod:`~linnet.sweeps.execute` (batched and single runs of a task),
 :mod:`~linnet.sweeps.records` (the row schema), :mod:`~linnet.sweeps.executors` (in-process,
 process pool, dask), :mod:`~linnet.sweeps.store` (the Parquet folder, resume),
-:mod:`~linnet.sweeps.driver` (tasks and progress), :mod:`~linnet.sweeps.plots` (figures and the
-performance profile), :mod:`~linnet.sweeps.commands` (the ``sweep`` and ``plot`` commands).
+:mod:`~linnet.sweeps.driver` (tasks and progress), :mod:`~linnet.sweeps.commands` (the ``sweep``
+command). A sweep's figures and performance profiles are drawn in :mod:`linnet.reports.figures.sweep`.
 
 Imports: linnet.core, linnet.problems, linnet.optimizers, linnet.runs, linnet.claims.
 """

@@ -1,4 +1,5 @@
-r"""The ``sweep`` and ``plot`` commands (registered with the CLI by :func:`register`).
+r"""The ``sweep`` command (registered with the CLI by :func:`register`); ``plot``, which draws a
+sweep's table, is in :mod:`linnet.reports.figures.command`.
 
     python -m linnet sweep --seeds 0-19 --kappa 1,1e2,1e4 --family conditioned \
         --optimizer 'gd[lr=1e-5]' --optimizer lm --steps 3000 --out DIR
@@ -12,7 +13,6 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from pathlib import Path
 
 from linnet.core.errors import LinnetError
 
@@ -91,39 +91,8 @@ def cmd_sweep(args) -> int:
     return 0
 
 
-def cmd_plot(args) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from linnet.core.files import save_figure
-    from linnet.sweeps import plots
-    from linnet.sweeps.store import load
-
-    df = load(args.dir)
-    written = []
-    if args.profile:
-        for metric in ("steps", "seconds"):
-            fig, ax = plt.subplots(figsize=(6, 4))
-            plots.plot_profile(df, metric, args.target, ax=ax)
-            written.append(save_figure(fig, Path(args.dir) / f"profile-{metric}.png", force=True, dpi=120))
-            plt.close(fig)
-    else:
-        if args.x is None or args.y is None:
-            raise LinnetError("plot needs --x and --y (or --profile)")
-        fig, ax = plt.subplots(figsize=(6, 4))
-        plots.plot_metric(df, args.x, args.y, args.hue, ax=ax)
-        path = args.output or Path(args.dir) / f"{args.y}-vs-{args.x}.png"
-        written.append(save_figure(fig, path, force=True, dpi=120))
-        plt.close(fig)
-    for path in written:
-        print(path)
-    return 0
-
-
 def register(subparsers) -> None:
-    """Add ``sweep`` and ``plot`` to the CLI."""
+    """Add ``sweep`` to the CLI."""
     import argparse
 
     p = subparsers.add_parser("sweep", help="run a grid of problems x optimizers into one table",
@@ -146,15 +115,3 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_sweep)
-
-    p = subparsers.add_parser("plot", help="figures from a sweep's table",
-                              description="Plot a column of a sweep's table against a parameter (median and "
-                                          "quartiles over the other parameters), or performance profiles.")
-    p.add_argument("dir", metavar="DIR", help="the sweep's folder")
-    p.add_argument("--x", help="the parameter on the x axis, e.g. kappa")
-    p.add_argument("--y", help="the column on the y axis, e.g. steps_to_1e-12")
-    p.add_argument("--hue", default="optimizer", help="one line per value of this column (default: optimizer)")
-    p.add_argument("--profile", action="store_true", help="Dolan-More performance profiles (steps and seconds)")
-    p.add_argument("--target", type=float, default=1e-10, help="the profiles' relative loss (default: 1e-10)")
-    p.add_argument("--output", type=Path, default=None, help="figure file (default: DIR/Y-vs-X.png)")
-    p.set_defaults(handler=cmd_plot)

@@ -1,10 +1,15 @@
-"""Figures from a sweep's table: a figure against one parameter, and performance profiles.
+"""The sweep family: figures from a sweep's table (the folder ``linnet sweep --out DIR`` wrote,
+read by :func:`linnet.sweeps.store.load`): a column against one parameter, and performance profiles.
+Drawn by ``linnet plot DIR`` and by ``linnet figures sweep --sweep DIR``.
 
 * :func:`plot_metric`: the median of ``y`` over the members sharing ``x`` and ``hue`` (e.g. over
   seeds), with a band from the 25th to the 75th percentile; an axis is logarithmic where its
-  positive values span two decades or more.
-* :func:`performance_profile`: Dolan & More (2002), "Benchmarking optimization software with
-  performance profiles", Math. Program. 91: for each problem p and solver s, the cost t_ps (steps
+  positive values span two decades or more. The median is over the members with a value (a
+  steps-to-target column is empty where a member never reached the target); where no member has
+  one, the x value carries a hollow 'not reached' triangle at the top of the axes. On log-log
+  axes the legend gives each line's fitted exponent p of ``y ~ x^p`` (:func:`loglog_slopes`).
+* :func:`plot_profile`: Dolan & More (2002), "Benchmarking optimization software with performance
+  profiles", Math. Program. 91: for each problem p and solver s, the cost t_ps (steps
   or seconds to the target; infinite where not reached), the ratio r_ps = t_ps / min_s t_ps, and
   rho_s(tau) = |{p : r_ps <= tau}| / |problems|, the fraction of problems s solves within a factor
   tau of the best.
@@ -15,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from linnet.core.errors import LinnetError
+from linnet.reports.figures.style import LINESTYLES, PALETTE, Styles, new_figure, not_reached
 from linnet.sweeps.grid import PROBLEM_KEYS, target_column
 
 
@@ -53,27 +59,36 @@ def loglog_slopes(df, x: str, y: str, hue: str = "optimizer") -> dict:
 
 
 def plot_metric(df, x: str, y: str, hue: str = "optimizer", ax=None):
-    """Median and quartile band of ``y`` against ``x``, one line per value of ``hue``, with the
-    fitted log-log slope in the legend where both axes are logarithmic; returns the axes."""
-    import matplotlib.pyplot as plt
-
+    """Median and quartile band of ``y`` against ``x``, one line per value of ``hue``; x values
+    where the median is not finite are marked 'not reached'; on log-log axes each legend entry
+    gives the fitted exponent p of y ~ x^p. Returns the axes."""
     data = _table(df, x, y, hue)
-    loglog = _spans_decades(data[x]) and _spans_decades(data[y])
-    slopes = loglog_slopes(df, x, y, hue) if loglog else {}
-    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    logx = _spans_decades(data[x])
+    logy = _spans_decades(data[y])
+    slopes = loglog_slopes(df, x, y, hue) if logx and logy else {}
+    ax = ax if ax is not None else new_figure((6.5, 4.5)).subplots()
+    styles = Styles()
     for label, part in data.groupby(hue, sort=True):
         stats = part.groupby(x)[y].quantile([0.25, 0.5, 0.75]).unstack()
+        kw = styles.next(ls="-", marker="o")
+        median = stats[0.5].to_numpy(dtype=float)
+        reached = np.isfinite(median)
         slope = slopes.get(str(label), float("nan"))
-        text = f"{label} (slope {slope:.2f})" if np.isfinite(slope) else str(label)
-        line, = ax.plot(stats.index, stats[0.5], marker="o", label=text)
-        ax.fill_between(stats.index, stats[0.25], stats[0.75], color=line.get_color(), alpha=0.2)
-    if _spans_decades(data[x]):
+        text = f"{label}: p = {slope:.2f}" if np.isfinite(slope) else str(label)
+        if reached.any():
+            ax.plot(stats.index[reached], median[reached], label=text, **kw)
+            ax.fill_between(stats.index, stats[0.25], stats[0.75], color=kw["color"], alpha=0.2)
+        if not reached.all():
+            not_reached(ax, stats.index[~reached], str(label) if not reached.any() else f"{label}, median",
+                        kw["color"])
+    if logx:
         ax.set_xscale("log")
-    if _spans_decades(data[y]):
+    if logy:
         ax.set_yscale("log")
     ax.set_xlabel(x)
     ax.set_ylabel(f"{y} (median, 25-75%)")
-    ax.legend(title=hue, fontsize="small")
+    title = f"{hue}: p is the log-log slope, {y} ~ {x}^p" if slopes else hue
+    ax.legend(title=title, fontsize="small", title_fontsize="small")
     return ax
 
 
@@ -114,19 +129,38 @@ def profile_curves(costs, taus=None) -> tuple[np.ndarray, dict]:
 
 
 def plot_profile(df, metric: str = "steps", target: float = 1e-10, ax=None):
-    """The performance profile of the sweep's optimizers; returns the axes."""
-    import matplotlib.pyplot as plt
-
+    """The performance profile of the sweep's optimizers; returns the axes. Lines that sit at 0
+    or 1 are drawn over the axes' edge (not clipped, the axes offset a little past them), and
+    each optimizer has its own colour and line style, so lines on top of each other both show."""
     costs = profile_costs(df, metric, target)
     if costs.empty:
         raise LinnetError("the sweep's table has no problems to profile")
     taus, curves = profile_curves(costs)
-    ax = ax or plt.subplots(figsize=(6, 4))[1]
-    for name, rho in curves.items():
-        ax.step(taus, rho, where="post", label=name)
+    ax = ax if ax is not None else new_figure((6.5, 4.5)).subplots()
+    styles = Styles()
+    for i, (name, rho) in enumerate(curves.items()):
+        ax.step(taus, rho, where="post", label=name, clip_on=False, lw=1.8,
+                **styles.next(color=PALETTE[i % len(PALETTE)], ls=LINESTYLES[i % len(LINESTYLES)]))
     ax.set_xscale("log", base=2)
-    ax.set_ylim(0, 1.02)
+    ax.set_xlim(taus[0], taus[-1])
+    ax.set_ylim(-0.03, 1.03)
+    ax.spines[["left", "bottom"]].set_position(("outward", 4))
     ax.set_xlabel(f"tau (within a factor tau of the best, {metric} to relative {target:g})")
     ax.set_ylabel(f"fraction of {len(costs)} problems")
     ax.legend(fontsize="small")
     return ax
+
+
+def draw(df, specs=(), target: float = 1e-10) -> dict:
+    """{name: Figure} for a sweep's table: one figure per (x, y, hue) in ``specs``, named Y-vs-X,
+    and the steps and seconds performance profiles to ``target`` (profile-steps, profile-seconds)."""
+    out = {}
+    for x, y, hue in specs:
+        fig = new_figure((6.5, 4.5))
+        plot_metric(df, x, y, hue, ax=fig.subplots())
+        out[f"{y}-vs-{x}"] = fig
+    for metric in ("steps", "seconds"):
+        fig = new_figure((6.5, 4.5))
+        plot_profile(df, metric, target, ax=fig.subplots())
+        out[f"profile-{metric}"] = fig
+    return out

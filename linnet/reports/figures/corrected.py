@@ -1,13 +1,17 @@
-"""The report's figures, drawn from a :class:`linnet.reports.reproduce.Reproduction`.
+"""The corrected family: what the post's figure shows once the true loss is drawn, and what the post
+leaves out, from a :class:`linnet.reports.reproduction.Reproduction`
+(:func:`linnet.reports.reproduction.compute`: the post's problem, seed 0 by default).
 
-Figures are built on :class:`matplotlib.figure.Figure` directly (no pyplot, so no global state
-and no GUI backend is involved); :func:`draw_all` returns them by name and the caller saves them
-(:func:`linnet.core.files.save_figure`).
+* ``corrected-figure``: every optimizer's true relative loss and gradient norm (the post's 8
+  first-order runs, Gauss-Newton, the post's LM with its lstsq cutoff, lm, kfac, als), with the
+  closed-form level and the float64 floor;
+* ``balanced-init``: GD from the post's initialisation against a balanced one of the same product;
+* ``long-gd``: GD run on to relative loss 1e-12, with the predicted step counts;
+* ``nsamples``: GD at the same per-sample step for 1e2 ... 1e5 samples and the expected loss;
+* ``kappa``: kappa(A) of the post's construction for seeds 0-19, against the 1e5 it claims.
 
-The post's two figures are in :mod:`linnet.reports.figures.post`.
-
-Every figure is drawn at :data:`DPI` (150) and at least 8 inches wide, so 1200 pixels or more;
-SVG and PDF are vector.
+Figures are :class:`matplotlib.figure.Figure` objects (no pyplot), styled by
+:mod:`linnet.reports.figures.style`; PNGs are 150 dpi and at least 8 inches wide (1200 pixels).
 """
 
 from __future__ import annotations
@@ -19,20 +23,10 @@ from matplotlib.figure import Figure
 
 from linnet.claims.post.constants import POST_FIRST_ORDER, POST_GAUSS_NEWTON, POST_KAPPA_CLAIMED, POST_LM_LEVEL
 from linnet.claims.post.measures import imbalance_drift
-from linnet.reports.figures.post import DPI, post_figure, post_figure_with_lm
+from linnet.reports.figures.style import Styles, new_figure
 
 #: most points drawn per curve (long runs are thinned evenly; keeps SVG and PDF small)
 MAX_POINTS = 4000
-
-
-def save_options(fmt: str) -> dict:
-    """savefig arguments: reproducible files (no creation date in SVG or PDF)."""
-    metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
-    return {"metadata": metadata, "bbox_inches": "tight", "pad_inches": 0.15}
-
-
-def close(fig) -> None:
-    fig.clear()
 
 
 def _thin(y, x=None, max_points: int = MAX_POINTS):
@@ -47,26 +41,26 @@ def _thin(y, x=None, max_points: int = MAX_POINTS):
 
 # -- the corrected figure -------------------------------------------------------------------------
 
-def _style_for(spec: str, index: dict):
-    """Line style by optimizer family: GD solid blues, Adam dashed oranges, second order bold."""
+def _style_for(spec: str, index: dict, styles: Styles):
+    """Line style by optimizer family: GD solid blues, Adam dashed oranges, the post's LM (its
+    lstsq cutoff) dotted greys, one shade per run; other second-order methods bold and solid."""
     name = spec.split("[", 1)[0]
-    k = index.setdefault(name, 0)
-    index[name] += 1
-    if name == "gd":
-        return {"color": ["#9ecae1", "#4292c6", "#2171b5", "#08306b"][k % 4], "ls": "-", "lw": 1.5}
-    if name == "adam":
-        return {"color": ["#fdae6b", "#fd8d3c", "#e6550d", "#a63603"][k % 4], "ls": "--", "lw": 1.5}
-    if "kron" in spec or "rcond=machine" in spec:
-        return {"color": "0.45", "ls": ":", "lw": 2}
-    colors = {"gauss-newton": ["#238b45", "#74c476"], "lm": ["#7a0177"], "kfac": ["#e7298a"],
-              "als": ["#a6761d"], "closed-form": ["k"]}.get(name, ["0.3"])
-    return {"color": colors[k % len(colors)], "ls": "-", "lw": 2.5}
+    family = "post-lm" if "kron" in spec or "rcond=machine" in spec else name
+    k = index.setdefault(family, 0)
+    index[family] += 1
+    shades = {"gd": (["#9ecae1", "#4292c6", "#2171b5", "#08306b"], "-", 1.5),
+              "adam": (["#fdae6b", "#fd8d3c", "#e6550d", "#a63603"], "--", 1.5),
+              "post-lm": (["0.6", "0.3", "0.45", "0.15"], ":", 2),
+              "gauss-newton": (["#238b45", "#74c476"], "-", 2.5), "lm": (["#7a0177"], "-", 2.5),
+              "kfac": (["#e7298a"], "-", 2.5), "als": (["#a6761d"], "-", 2.5)}
+    colors, ls, lw = shades.get(family, (["0.3"], "-", 2.5))
+    return styles.next(color=colors[k % len(colors)], ls=ls, lw=lw)
 
 
 def corrected_figure(rep) -> Figure:
     """Every optimizer's true relative loss (and gradient norm), with second-order methods, the
     closed-form level and the float64 floor."""
-    fig = Figure(figsize=(12, 8.5), dpi=DPI, layout="constrained")
+    fig = new_figure((12, 8.5))
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
     post = {m.optimizer: r for m, r in rep.post.items()}
     runs = {**{s: post[s] for s in POST_FIRST_ORDER},
@@ -74,11 +68,12 @@ def corrected_figure(rep) -> Figure:
             **rep.post_lm,
             **{s: r for s, r in rep.extra.items() if s != "closed-form"}}
     index: dict = {}
+    styles = Styles()
     # diverging runs climb to ~1e300 before overflowing: show them up to 1e3 x the largest start
     top1 = 1e3 * max(float(r.relative_losses[0]) for r in runs.values())
     top2 = 1e3 * max(float(r.grad_norms[0]) for r in runs.values())
     for spec, r in runs.items():
-        kw = _style_for(spec, index)
+        kw = _style_for(spec, index, styles)
         rel = np.asarray(r.relative_losses)
         finite = np.isfinite(rel)
         label = spec + ("  (post's cutoff)" if "rcond=machine" in spec else "")
@@ -124,7 +119,7 @@ def corrected_figure(rep) -> Figure:
 
 def balanced_figure(rep) -> Figure:
     """GD from the post's initialisation against a balanced factorisation of the same product."""
-    fig = Figure(figsize=(10, 5.5), dpi=DPI, layout="constrained")
+    fig = new_figure((10, 5.5))
     ax = fig.subplots()
     colors = ["#4292c6", "#e6550d", "#31a354", "#756bb1"]
     for (spec, pair), color in zip(rep.balanced.by("optimizer").items(), colors):
@@ -151,7 +146,7 @@ def balanced_figure(rep) -> Figure:
 def long_gd_figure(rep) -> Figure:
     """GD run on to relative loss 1e-12, the post's budget shaded, predicted step counts marked."""
     info = rep.long_info
-    fig = Figure(figsize=(10, 5.5), dpi=DPI, layout="constrained")
+    fig = new_figure((10, 5.5))
     ax = fig.subplots()
     rel = np.asarray(rep.long.relative_losses)
     ax.semilogy(*_thin(rel), color="#2171b5", lw=2, label=f"{info['optimizer']} (seed {rep.seed})")
@@ -159,7 +154,7 @@ def long_gd_figure(rep) -> Figure:
                label=f"the post's budget, {info['stall_steps']:,} steps")
     ax.axhline(info["target"], color="0.3", lw=1, ls=":", label=f"target {info['target']:g}")
     if info["reached"]:
-        ax.axvline(info["steps"], color="#2171b5", lw=1, label=f"reached after {info['steps']:,} steps")
+        ax.axvline(info["steps"], color="#2171b5", lw=1, ls="-.", label=f"reached after {info['steps']:,} steps")
     top = max(len(rel), 1)
     for key, color, text in (
             ("predicted_steps", "k", "predicted from the curvature at the minimum: (1 − lr·λmin)² per step"),
@@ -181,7 +176,7 @@ def long_gd_figure(rep) -> Figure:
 
 def nsamples_figure(rep) -> Figure:
     """GD at the same per-sample step for each sample size, and its relative loss against nsamples."""
-    fig = Figure(figsize=(12, 5), dpi=DPI, layout="constrained")
+    fig = new_figure((12, 5))
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[3, 2])
     by_n = {m.nsamples: r for m, r in rep.samples.items()}
     sizes = [n for n in by_n if n]
@@ -221,7 +216,7 @@ def nsamples_figure(rep) -> Figure:
 
 def kappa_figure(rep) -> Figure:
     """kappa(A) of the post's construction for each seed, against the 1e5 the post claims."""
-    fig = Figure(figsize=(10, 4.5), dpi=DPI, layout="constrained")
+    fig = new_figure((10, 4.5))
     ax = fig.subplots()
     seeds = list(rep.kappas)
     values = np.array([rep.kappas[s] for s in seeds])
@@ -239,9 +234,16 @@ def kappa_figure(rep) -> Figure:
     return fig
 
 
+#: the family's figures: {name: what it shows}
+FIGURES = {
+    "corrected-figure": "the true relative loss of every optimizer, second-order methods, floors",
+    "balanced-init": "GD from the post's initialisation and from a balanced one",
+    "long-gd": "GD run to relative loss 1e-12, with the predicted step count",
+    "nsamples": "GD at the same per-sample step for 1e2 ... 1e5 samples and the expected loss",
+    "kappa": "kappa(A) of the post's construction over seeds, against the 1e5 it claims",
+}
+
 DRAW = {
-    "post-figure": post_figure,
-    "post-figure-with-lm": post_figure_with_lm,
     "corrected-figure": corrected_figure,
     "balanced-init": balanced_figure,
     "long-gd": long_gd_figure,
@@ -250,9 +252,6 @@ DRAW = {
 }
 
 
-def draw_all(rep) -> dict:
-    """{name: Figure} for every figure of the report (names as in reproduce.FIGURES)."""
-    return {name: draw(rep) for name, draw in DRAW.items()}
-
-
-__all__ = ["DRAW", "draw_all", "save_options"]
+def draw(rep) -> dict:
+    """{name: Figure} of the family, from a Reproduction."""
+    return {name: fn(rep) for name, fn in DRAW.items()}
