@@ -5,7 +5,7 @@ from helpers import EXACT, LOSS, figure
 
 from linnet import claims
 from linnet.problems.families import post_problem
-from linnet.testing.benchmarking import record
+from linnet.testing.benchmarking import store
 from linnet.testing.tolerance import relative
 
 ALL_SEEDS = range(20)
@@ -18,7 +18,7 @@ def test_post_kappa(benchmark):
     benchmark.group = "post kappa"
     kappas = benchmark.pedantic(claims.post_kappas, args=(ALL_SEEDS,), rounds=3, iterations=1)
     claim = claims.check_post_kappa(kappas)
-    record(benchmark, **{f"kappa_seed{s}": figure(k, KAPPA) for s, k in kappas.items()})
+    store(benchmark, **{f"kappa_seed{s}": figure(k, KAPPA) for s, k in kappas.items()})
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers
 
@@ -27,7 +27,7 @@ def _slow(benchmark, seeds):
     benchmark.group = "slow, not stuck"
     slow = benchmark.pedantic(claims.slow_runs, args=(seeds,), rounds=1, iterations=1)
     claim = claims.check_slow_not_stuck(slow)
-    record(benchmark, **{f"steps_to_1e-12_seed{s}": figure(v["steps"], EXACT) for s, v in slow.items()})
+    store(benchmark, **{f"steps_to_1e-12_seed{s}": figure(v["steps"], EXACT) for s, v in slow.items()})
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers
 
@@ -50,7 +50,7 @@ def test_balanced_initialisation(benchmark, seed):
     benchmark.group = "balanced"
     runs = benchmark.pedantic(claims.balanced_runs, args=(seed,), rounds=1, iterations=1)
     claim = claims.check_balanced(post_problem(seed), runs)
-    record(benchmark, post_relative_loss=figure(runs.one(start="post").relative_loss, LOSS),
+    store(benchmark, post_relative_loss=figure(runs.one(start="post").relative_loss, LOSS),
            balanced_relative_loss=figure(runs.one(start="balanced").relative_loss, LOSS),
            imbalance_drift=figure(claim.numbers["imbalance_drift"], LOSS))
     assert claim.holds, claim.numbers
@@ -69,7 +69,7 @@ def test_balanced_initialisation_all_seeds(benchmark):
     factors = {s: c.numbers["factor"] for s, c in checks.items()}
     drifts = {s: c.numbers["imbalance_drift"] for s, c in checks.items()}
     wins = sum(f >= claims.BALANCED_FACTOR for f in factors.values())
-    record(benchmark, seeds_100x=figure(wins, EXACT), min_factor=figure(min(factors.values()), LOSS),
+    store(benchmark, seeds_100x=figure(wins, EXACT), min_factor=figure(min(factors.values()), LOSS),
            max_imbalance_drift=figure(max(drifts.values()), LOSS),
            seeds_drift_within_bound=figure(sum(d < claims.IMBALANCE_DRIFT for d in drifts.values()), EXACT))
     benchmark.extra_info["factor_by_seed"] = factors

@@ -1,5 +1,5 @@
 """The claims verdict's lines: one per claim of the README's tables, the benchmarks that check it and
-its deciding numbers, read from the benchmarks' figures (:func:`linnet.testing.benchmarking.record`).
+its deciding numbers, read from the benchmarks' figures (:func:`linnet.testing.benchmarking.store`).
 
 :data:`CLAIMS` are the post's claims (the README's first table, numbered 1-9); :data:`DEEP_CLAIMS`
 the deep-network claims (docs/deep.md, labelled D1-D7). Used by :mod:`linnet.testing.verdicts`.

@@ -19,7 +19,7 @@ How a claim's verdict is decided (nothing to add to a benchmark that asserts its
   its outcome (they assert the claim: passed = holds, failed = does not hold);
 * a claim none of whose benchmarks ran (deselected, skipped) is ``not run``;
 * the deciding numbers are read from the benchmarks' ``extra_info["figures"]``
-  (:func:`linnet.testing.benchmarking.record`), the same figures the regression gate compares.
+  (:func:`linnet.testing.benchmarking.store`), the same figures the regression gate compares.
 
 The deep-network claims (:data:`linnet.claims.lines.DEEP_CLAIMS`, labelled D1-D7) follow; a
 claim that a benchmark reports but no line lists gets a line under its key.
