@@ -113,7 +113,7 @@ class _RowSpaceSolve:
 
         return system, RC, rnorm, eta, solve
 
-    def record(self, problem, weights, state):
+    def trace(self, problem, weights, state):
         out = {"inner_iterations": state.inner, "forcing": math.nan if state.eta is None else state.eta}
         if hasattr(state, "mu"):
             out["damping"] = state.mu

@@ -99,7 +99,7 @@ class GaussNewton(Optimizer):
     def update(self, problem, weights, evaluation, state):
         return add(weights, self.direction(problem, weights, evaluation.residual), self.step), state
 
-    def record(self, problem, weights, state):
+    def trace(self, problem, weights, state):
         if state.xsum is None:
             return {}
         R = product(weights) - problem.A
@@ -210,7 +210,7 @@ class LevenbergMarquardt(Optimizer):
     def is_done(self, state) -> bool:
         return state.done
 
-    def record(self, problem, weights, state):
+    def trace(self, problem, weights, state):
         if not isinstance(state, LMState):
-            return self._matrix_free(problem).record(problem, weights, state)
+            return self._matrix_free(problem).trace(problem, weights, state)
         return {"damping": state.mu}

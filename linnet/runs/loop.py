@@ -74,7 +74,7 @@ def _loop(problem, optimizer, steps, target, callback) -> Result:
         for k in range(steps + 1):
             ev = evaluate(problem, weights)
             losses[k], grad_norms[k] = ev.loss, ev.grad_norm
-            for key, value in optimizer.record(problem, weights, state).items():
+            for key, value in optimizer.trace(problem, weights, state).items():
                 traces.setdefault(key, []).append(value)
             status = stopping.decide(k, steps, ev.loss, target_loss, done)
             if status is not None:
