@@ -7,7 +7,7 @@
 
 Modules: :mod:`~linnet.sweeps.grid` (grid, members, ids), :mod:`~linnet.sweeps.parse` (command-line
 and TOML values), :mod:`~linnet.sweeps.execute` (batched and single runs of a task),
-:mod:`~linnet.sweeps.records` (the row schema), :mod:`~linnet.sweeps.executors` (in-process,
+:mod:`~linnet.sweeps.rows` (the row schema), :mod:`~linnet.sweeps.executors` (in-process,
 process pool, dask), :mod:`~linnet.sweeps.store` (the Parquet folder, resume),
 :mod:`~linnet.sweeps.driver` (tasks and progress), :mod:`~linnet.sweeps.plots` (figures and the
 performance profile), :mod:`~linnet.sweeps.commands` (the ``sweep`` and ``plot`` commands).

@@ -20,8 +20,8 @@ from linnet.optimizers.spec import parse
 from linnet.problems.families import make_problem
 from linnet.runs import batched, batched_second_order
 from linnet.runs.loop import run
-from linnet.sweeps import records
-from linnet.sweeps.grid import RECORD_TARGETS
+from linnet.sweeps.grid import ROW_TARGETS
+from linnet.sweeps.rows import failed_row, result_row
 
 _NOT_PROBLEM = ("id", "family", "dtype", "optimizer", "steps", "target")
 
@@ -56,7 +56,7 @@ def batch_key(problem, optimizer):
 def _one(member, problem, histories):
     result = run(problem, member["optimizer"], member["steps"], target=member.get("target"))
     history = {"id": member["id"], "losses": [float(x) for x in result.losses]} if histories else None
-    return records.from_result(member, result), history
+    return result_row(member, result), history
 
 
 def _batch(members, problems, histories):
@@ -65,13 +65,13 @@ def _batch(members, problems, histories):
     steps, target = members[0]["steps"], members[0].get("target")
     if optimizers[0].first_order:
         out = batched.run_first_order(problems, optimizers[0], steps, target=target, lrs=lrs,
-                                      targets=RECORD_TARGETS, history=histories)
+                                      targets=ROW_TARGETS, history=histories)
     else:
         out = batched_second_order.run_second_order(problems, optimizers[0], steps, target=target,
-                                                    targets=RECORD_TARGETS, history=histories)
+                                                    targets=ROW_TARGETS, history=histories)
     rows, hist = [], []
     for i, (member, problem) in enumerate(zip(members, problems)):
-        rows.append(records.from_result(member, out.member(i, problem, member["optimizer"]), batched=True))
+        rows.append(result_row(member, out.member(i, problem, member["optimizer"]), batched=True))
         if histories:
             hist.append({"id": member["id"], "losses": out.history(i).tolist()})
     return rows, hist
@@ -92,7 +92,7 @@ def run_members(members: list[dict], histories: bool = False) -> tuple[list[dict
             problem = build_problem(member)
             key = batch_key(problem, parse(member["optimizer"]))
         except Exception as err:  # noqa: BLE001  (a member that raises is a failed row)
-            rows[member["id"]] = records.failed(member, err)
+            rows[member["id"]] = failed_row(member, err)
             continue
         if key is None:
             singles.append((member, problem))
@@ -114,7 +114,7 @@ def run_members(members: list[dict], histories: bool = False) -> tuple[list[dict
         try:
             row, h = _one(member, problem, histories)
         except Exception as err:  # noqa: BLE001
-            row, h = records.failed(member, err), None
+            row, h = failed_row(member, err), None
             row["seconds"] = time.perf_counter() - start
         rows[member["id"]] = row
         if h is not None:
