@@ -103,7 +103,7 @@ def test_batched_gd_to_1e12_seeds_0_19(benchmark):
 
 
 def _dask_sweep(tmp_path, workers, grid):
-    from linnet.sweeps import run_sweep
+    from linnet.sweeps.driver import run_sweep
     from linnet.sweeps.executors import Dask
 
     executor = Dask("local", workers)  # started before the clock
@@ -120,7 +120,9 @@ def test_dask_two_workers_against_one(benchmark, tmp_path):
     extra_info). The three tables (1 worker, 2 workers, in-process) are equal. Also the per-member
     overhead of the dask path against in-process, from the same sweep."""
     pytest.importorskip("dask.distributed")
-    from linnet.sweeps import Grid, load, run_sweep
+    from linnet.sweeps.driver import run_sweep
+    from linnet.sweeps.grid import Grid
+    from linnet.sweeps.store import load
 
     benchmark.group = "sweeps"
     grid = Grid({"seed": list(range(40))}, ("adam[lr=0.01]",), 3000)

@@ -14,13 +14,13 @@ import linnet
 from linnet.cli import main
 from linnet.core.errors import LinnetError
 from linnet.runs.batched import run_first_order
-from linnet.sweeps import Grid, grid_from_dict, load, run_sweep
-from linnet.sweeps.driver import plan_tasks
+from linnet.sweeps.driver import plan_tasks, run_sweep
 from linnet.sweeps.execute import run_members
-from linnet.sweeps.grid import ROW_TARGETS, member_id, target_column
+from linnet.sweeps.grid import ROW_TARGETS, Grid, grid_from_dict, member_id, target_column
 from linnet.sweeps.parse import parse_values, read_grid_file
 from linnet.sweeps.plots import profile_curves
 from linnet.sweeps.rows import SCHEMA
+from linnet.sweeps.store import load
 
 CHEAP = settings(max_examples=30, derandomize=True, deadline=None)
 

@@ -76,7 +76,7 @@ def test_gauss_newton_full_steps_converge_at_depth_three(solver):
 def test_memory_is_a_few_copies_of_the_layers():
     """Peak numpy allocation of one update (tracemalloc): a few copies of the layers plus output-sized blocks."""
     problem = deep_problem(3, 256, 32, nsamples=0)
-    opt = linnet.optimizers.RowSpaceLM(solver="cg")
+    opt = iterative.RowSpaceLM(solver="cg")
     ev = linnet.problems.losses.evaluate(problem, problem.weights)
     state = opt.init(problem, problem.weights)
     tracemalloc.start()

@@ -33,8 +33,8 @@ def run(problem, optimizer, steps: int, *, backend: str = "numpy", target: float
     """Run ``optimizer`` (an instance or a spec string) on ``problem`` for ``steps`` updates.
 
     Args:
-        problem: a :class:`linnet.problems.families.Problem`.
-        optimizer: e.g. ``"adam[lr=0.01]"`` or ``linnet.optimizers.Adam(lr=0.01)``.
+        problem: a :class:`linnet.problems.problem.Problem`.
+        optimizer: e.g. ``"adam[lr=0.01]"`` or ``linnet.optimizers.first_order.Adam(lr=0.01)``.
         steps: the most updates to apply.
         backend: ``"numpy"`` (fast, from S) or ``"tensorflow"`` (the post's sample loss; see
             :mod:`linnet.runs.backends.tensorflow`, whose options ``backend_options`` carries).

@@ -1,6 +1,8 @@
 """Sweeps: thousands of configurations as batched array programs, into one results table.
 
-    >>> from linnet.sweeps import Grid, run_sweep, load
+    >>> from linnet.sweeps.driver import run_sweep
+    >>> from linnet.sweeps.grid import Grid
+    >>> from linnet.sweeps.store import load
     >>> grid = Grid({"seed": list(range(20))}, ("gd[lr=1e-05]",), steps=3000)
     >>> summary = run_sweep(grid, "out/sweep")          # doctest: +SKIP
     >>> load("out/sweep").groupby("optimizer").relative_loss.median()   # doctest: +SKIP
@@ -14,16 +16,3 @@ performance profile), :mod:`~linnet.sweeps.commands` (the ``sweep`` and ``plot``
 
 Imports: linnet.core, linnet.problems, linnet.optimizers, linnet.runs, linnet.claims.
 """
-
-import importlib
-
-#: public names and their modules, imported on first use (pyarrow loads only when a sweep runs)
-_EXPORTS = {"Grid": "grid", "grid_from_dict": "grid", "load": "store", "run_sweep": "driver"}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"linnet.sweeps.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'linnet.sweeps' has no attribute {name!r}")
