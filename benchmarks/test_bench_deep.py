@@ -6,7 +6,7 @@ from helpers import EXACT, FLOOR, LOSS, figure, timed_run
 
 from linnet.claims.literature import dynamics as dc
 from linnet.problems.families import post_problem
-from linnet.testing.benchmarking import record
+from linnet.testing.benchmarking import store
 
 #: the targets of docs/deep.md: relative 1e-24 at depth 3 within 100 steps, at depth 4 within 300 (width 6)
 DEPTH_BUDGETS = {3: 100, 4: 300}
@@ -18,7 +18,7 @@ def test_second_order_target_at_depth(benchmark, spec, depth):
     """Measured seeds 0-2: lm 16-21 steps, gauss-newton[step=0.5] 45-63 steps to relative 1e-24."""
     result = timed_run(benchmark, post_problem(0, depth=depth, wdim=6), spec, DEPTH_BUDGETS[depth],
                        rounds=1, group=f"deep target depth {depth}", target=1e-24)
-    record(benchmark, result, loss=LOSS, depth=figure(depth, EXACT))
+    store(benchmark, result, loss=LOSS, depth=figure(depth, EXACT))
     assert result.relative_loss <= 1e-24, (result.steps, result.relative_loss)
 
 
@@ -29,7 +29,7 @@ def test_depth_is_a_preconditioner(benchmark, depth):
     benchmark.group = "deep claims"
     measured = benchmark.pedantic(dc.measure_preconditioner, args=(range(20), depth), rounds=1, iterations=1)
     claim = dc.check_preconditioner(measured)
-    record(benchmark, slope_min=figure(measured["min"], LOSS), slope_max=figure(measured["max"], LOSS))
+    store(benchmark, slope_min=figure(measured["min"], LOSS), slope_max=figure(measured["max"], LOSS))
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, measured
 
@@ -45,7 +45,7 @@ def test_identity_initialisation(benchmark):
 
     positive, negative = benchmark.pedantic(both, rounds=1, iterations=1)
     claim = dc.check_identity(positive, negative)
-    record(benchmark, spd_max_relative_loss=figure(positive["max"], FLOOR),
+    store(benchmark, spd_max_relative_loss=figure(positive["max"], FLOOR),
            negative_min_relative_loss=figure(negative["min"], LOSS))
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers
@@ -60,6 +60,6 @@ def test_one_mode_at_a_time(benchmark):
     claim = dc.check_modes(measured)
     ratios = {f"ratio_{i + 1}_{end}": figure(measured[f"ratio_{end}"][i], LOSS)
               for i in (1, 2) for end in ("min", "max")}
-    record(benchmark, **ratios)
+    store(benchmark, **ratios)
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers

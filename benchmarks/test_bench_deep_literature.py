@@ -8,7 +8,7 @@ from helpers import EXACT, LOSS, figure
 from linnet.claims.literature import margin as deep_margin
 from linnet.claims.literature import narrow as deep_narrow
 from linnet.claims.literature import width as deep_width
-from linnet.testing.benchmarking import record
+from linnet.testing.benchmarking import store
 from linnet.testing.verdicts import report
 
 
@@ -30,7 +30,7 @@ def test_deficiency_margin(benchmark, depth, ydim):
                                       "diverged": practical["diverged"] + theorem["diverged"],
                                       "theorem_step": theorem})
     control_holds = deep_margin.check_margin(control).holds
-    record(benchmark, min_ratio=figure(practical["min"], LOSS), theorem_min_ratio=figure(theorem["min"], LOSS),
+    store(benchmark, min_ratio=figure(practical["min"], LOSS), theorem_min_ratio=figure(theorem["min"], LOSS),
            lr_over_theorem=figure(practical["lr_over_theorem"], LOSS), control_holds=figure(control_holds, EXACT))
     report(benchmark, claim)
     assert claim.holds and not control_holds, (practical["min"], theorem["min"], control["min"])
@@ -50,7 +50,7 @@ def test_exponential_time_in_depth(benchmark):
     claim = deep_narrow.check_depth_growth(narrow)
     control_holds = deep_narrow.check_depth_growth(wide).holds
     medians = {f"median_depth{d}": figure(m, EXACT) for d, m in zip(narrow["depths"], narrow["medians"])}
-    record(benchmark, rate=figure(narrow["rate"], LOSS), exponent=figure(narrow["exponent"], LOSS),
+    store(benchmark, rate=figure(narrow["rate"], LOSS), exponent=figure(narrow["exponent"], LOSS),
            reached=figure(sum(narrow["reached"]), EXACT), control_rate=figure(wide["rate"], LOSS),
            control_holds=figure(control_holds, EXACT), **medians)
     report(benchmark, claim)
@@ -66,7 +66,7 @@ def test_exponential_time_in_depth_to_12(benchmark):
                                 kwargs={"budget": deep_narrow.NARROW_BUDGET_LONG}, rounds=1, iterations=1)
     claim = deep_narrow.check_depth_growth(narrow)
     medians = {f"median_depth{d}": figure(m, EXACT) for d, m in zip(narrow["depths"], narrow["medians"])}
-    record(benchmark, rate=figure(narrow["rate"], LOSS), reached=figure(sum(narrow["reached"]), EXACT), **medians)
+    store(benchmark, rate=figure(narrow["rate"], LOSS), reached=figure(sum(narrow["reached"]), EXACT), **medians)
     report(benchmark, claim)
     assert claim.holds, narrow["medians"]
 
@@ -86,7 +86,7 @@ def test_width_matters(benchmark, depth):
     claim = deep_width.check_width(measured)
     control_holds = deep_width.check_width(early).holds
     medians = {f"median_width{w}": figure(m, EXACT) for w, m in zip(measured["widths"], measured["medians"])}
-    record(benchmark, plateau_spread=figure(measured["plateau_spread"], LOSS),
+    store(benchmark, plateau_spread=figure(measured["plateau_spread"], LOSS),
            narrow_over_wide=figure(measured["narrow_over_wide"], LOSS), control_holds=figure(control_holds, EXACT),
            **medians)
     report(benchmark, claim)

@@ -11,7 +11,7 @@ import pytest
 from helpers import EXACT, LOSS, figure
 
 from linnet.claims.post import at_depth as ad
-from linnet.testing.benchmarking import record
+from linnet.testing.benchmarking import store
 
 CONFIGS = [(d, w) for d in ad.DEPTHS for w in ad.WIDTHS]
 IDS = [f"depth{d}-width{w}" for d, w in CONFIGS]
@@ -44,7 +44,7 @@ def _plateau(benchmark, depth, width, init):
         figures[f"{spec} diverged"] = figure(n["diverged"], EXACT)
         figures[f"{spec} relative_loss_min"] = figure(n["relative_loss_min"], LOSS)
         figures[f"{spec} relative_loss_max"] = figure(n["relative_loss_max"], LOSS)
-    record(benchmark, below=figure(claim.numbers["below"], EXACT), **figures)
+    store(benchmark, below=figure(claim.numbers["below"], EXACT), **figures)
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds is PLATEAU[(init, width)], claim.numbers
 
@@ -85,7 +85,7 @@ def _second_order(benchmark, depth, width, spec):
     runs = benchmark.pedantic(ad.second_order_at_depth, args=(depth, width, spec), rounds=1, iterations=1)
     claim = ad.check_second_order_at_depth(runs, spec, depth, width)
     n = claim.numbers
-    record(benchmark, successes=figure(n["successes"], EXACT), min_iterations=figure(n["min_iterations"], EXACT),
+    store(benchmark, successes=figure(n["successes"], EXACT), min_iterations=figure(n["min_iterations"], EXACT),
            max_iterations=figure(n["max_iterations"], EXACT),
            final_relative_loss_max=figure(n["final_relative_loss_max"], LOSS))
     benchmark.extra_info["claim"] = claim.to_dict()
@@ -98,7 +98,7 @@ def _samples(benchmark, depth, width, init):
     runs = benchmark.pedantic(ad.samples_runs_at_depth, args=(depth, width), kwargs={"init": init},
                               rounds=1, iterations=1)
     claim = ad.check_samples_at_depth(runs, depth, width, init=init)
-    record(benchmark, spread_max=figure(claim.numbers["spread_max"], LOSS),
+    store(benchmark, spread_max=figure(claim.numbers["spread_max"], LOSS),
            spread_min=figure(claim.numbers["spread_min"], LOSS), diverged=figure(claim.numbers["diverged"], EXACT))
     benchmark.extra_info["claim"] = claim.to_dict()
     return claim

@@ -14,7 +14,7 @@ from linnet.claims.post.producers import per_sample_lr, post_runs, samples_runs
 from linnet.problems.families import conditioned_problem, post_problem
 from linnet.runs.experiment import Runs
 from linnet.runs.loop import run
-from linnet.testing.benchmarking import record
+from linnet.testing.benchmarking import store
 
 SEEDS = range(5)
 
@@ -34,7 +34,7 @@ def test_plateau(benchmark, spec, seed, backend):
     result = timed_run(benchmark, post_problem(seed), spec, POST_STEPS, group=f"plateau {spec}",
                        rounds=2 if backend == "numpy" else 1,
                        warmup_rounds=0 if backend == "numpy" else 1, backend=backend)
-    record(benchmark, result, loss=LOSS, divergence_step=figure(result.divergence_step, EXACT))
+    store(benchmark, result, loss=LOSS, divergence_step=figure(result.divergence_step, EXACT))
     claim = check_plateau(Runs.keyed("optimizer", {spec: result}))
     assert claim.holds, claim.numbers
 
@@ -51,7 +51,7 @@ def test_other_first_order(benchmark, spec, seed):
     (momentum at lr 1e-5 is not shown here: it reaches 7e-32 on seed 4.)"""
     result = timed_run(benchmark, post_problem(seed), spec, POST_STEPS, group=f"plateau {spec}",
                        rounds=1)
-    record(benchmark, result, loss=LOSS)
+    store(benchmark, result, loss=LOSS)
     claim = check_plateau(Runs.keyed("optimizer", {spec: result}), diverging=())
     assert claim.holds, claim.numbers
 
@@ -64,7 +64,7 @@ def test_samples_dont_help(benchmark, seed):
     benchmark.group = "samples"
     results = benchmark.pedantic(samples_runs, kwargs={"seed": seed}, rounds=1, iterations=1)
     claim = check_samples(results)
-    record(benchmark, **{f"relative_loss_n{m.nsamples}": figure(r.relative_loss, LOSS) for m, r in results.items()},
+    store(benchmark, **{f"relative_loss_n{m.nsamples}": figure(r.relative_loss, LOSS) for m, r in results.items()},
            spread=figure(claim.numbers["spread"], LOSS))
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers
@@ -82,7 +82,7 @@ def test_samples_dont_help_tensorflow(benchmark):
                                                               "backend": "tensorflow"},
                                  rounds=1, iterations=1)
     claim = check_samples(results, compared=nsamples)
-    record(benchmark, **{f"relative_loss_n{m.nsamples}": figure(r.relative_loss, LOSS) for m, r in results.items()})
+    store(benchmark, **{f"relative_loss_n{m.nsamples}": figure(r.relative_loss, LOSS) for m, r in results.items()})
     assert claim.holds, claim.numbers
 
 
@@ -93,7 +93,7 @@ def test_plateau_on_conditioned_family(benchmark, spec, seed):
     """Claim 1 on a truly conditioned A (kappa = 1e5): still far above machine precision."""
     problem = conditioned_problem(1e5, seed)
     result = timed_run(benchmark, problem, spec, POST_STEPS, group=f"conditioned plateau {spec}")
-    record(benchmark, result, loss=LOSS)
+    store(benchmark, result, loss=LOSS)
     claim = check_plateau(Runs.keyed("optimizer", {spec: result}), diverging=())
     assert claim.holds, claim.numbers
 
@@ -107,7 +107,7 @@ def test_samples_dont_help_on_conditioned_family(benchmark, seed):
         samples_runs, kwargs={"seed": seed, "family_problem": conditioned_problem, "kappa": 1e5},
         rounds=1, iterations=1)
     claim = check_samples(results)
-    record(benchmark, **{f"relative_loss_n{m.nsamples}": figure(r.relative_loss, LOSS) for m, r in results.items()})
+    store(benchmark, **{f"relative_loss_n{m.nsamples}": figure(r.relative_loss, LOSS) for m, r in results.items()})
     assert claim.holds, claim.numbers
 
 
@@ -136,7 +136,7 @@ def test_step_cost_flat_in_nsamples(benchmark):
     benchmark.extra_info["seconds_n100"] = t_small
     benchmark.extra_info["seconds_n1000000"] = t_large
     benchmark.extra_info["ratio_large_over_small"] = t_large / t_small
-    record(benchmark, result, loss=LOSS, relative_loss_n100=figure(r_small.relative_loss, LOSS))
+    store(benchmark, result, loss=LOSS, relative_loss_n100=figure(r_small.relative_loss, LOSS))
     assert not result.diverged and not r_small.diverged
 
 
@@ -146,6 +146,6 @@ def test_post_reproduction_compute(benchmark):
     time off the report)."""
     benchmark.group = "post reproduction"
     results = benchmark.pedantic(post_runs, kwargs={"seed": 0}, rounds=2, iterations=1)
-    record(benchmark, **{f"relative_loss {m.optimizer}": figure(r.relative_loss, LOSS) for m, r in results.items()})
+    store(benchmark, **{f"relative_loss {m.optimizer}": figure(r.relative_loss, LOSS) for m, r in results.items()})
     first = Runs((m, r) for m, r in results.items() if m.optimizer in POST_FIRST_ORDER)
     assert check_plateau(first).holds

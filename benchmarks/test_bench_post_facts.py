@@ -12,7 +12,7 @@ from linnet.claims.post.checks import (
 )
 from linnet.claims.post.producers import balanced_runs, post_kappas, slow_runs
 from linnet.problems.families import post_problem
-from linnet.testing.benchmarking import record
+from linnet.testing.benchmarking import store
 from linnet.testing.tolerance import relative
 
 ALL_SEEDS = range(20)
@@ -26,7 +26,7 @@ def test_post_kappa(benchmark):
     benchmark.group = "post kappa"
     kappas = benchmark.pedantic(post_kappas, args=(ALL_SEEDS,), rounds=3, iterations=1)
     claim = check_post_kappa(kappas)
-    record(benchmark, **{f"kappa_seed{s}": figure(k, KAPPA) for s, k in kappas.items()})
+    store(benchmark, **{f"kappa_seed{s}": figure(k, KAPPA) for s, k in kappas.items()})
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers
 
@@ -35,7 +35,7 @@ def _slow(benchmark, seeds):
     benchmark.group = "slow, not stuck"
     slow = benchmark.pedantic(slow_runs, args=(seeds,), rounds=1, iterations=1)
     claim = check_slow_not_stuck(slow)
-    record(benchmark, **{f"steps_to_1e-12_seed{s}": figure(v["steps"], EXACT) for s, v in slow.items()})
+    store(benchmark, **{f"steps_to_1e-12_seed{s}": figure(v["steps"], EXACT) for s, v in slow.items()})
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers
 
@@ -61,7 +61,7 @@ def test_balanced_initialisation(benchmark, seed):
     benchmark.group = "balanced"
     runs = benchmark.pedantic(balanced_runs, args=(seed,), rounds=1, iterations=1)
     claim = check_balanced(post_problem(seed), runs)
-    record(benchmark, post_relative_loss=figure(runs.one(start="post").relative_loss, LOSS),
+    store(benchmark, post_relative_loss=figure(runs.one(start="post").relative_loss, LOSS),
            balanced_relative_loss=figure(runs.one(start="balanced").relative_loss, LOSS),
            imbalance_drift=figure(claim.numbers["imbalance_drift"], LOSS))
     assert claim.holds, claim.numbers
@@ -81,7 +81,7 @@ def test_balanced_initialisation_all_seeds(benchmark):
     factors = {s: c.numbers["factor"] for s, c in checks.items()}
     drifts = {s: c.numbers["imbalance_drift"] for s, c in checks.items()}
     wins = sum(f >= BALANCED_FACTOR for f in factors.values())
-    record(benchmark, seeds_100x=figure(wins, EXACT), min_factor=figure(min(factors.values()), LOSS),
+    store(benchmark, seeds_100x=figure(wins, EXACT), min_factor=figure(min(factors.values()), LOSS),
            max_imbalance_drift=figure(max(drifts.values()), LOSS),
            seeds_drift_within_bound=figure(sum(d < IMBALANCE_DRIFT for d in drifts.values()), EXACT))
     benchmark.extra_info["factor_by_seed"] = factors

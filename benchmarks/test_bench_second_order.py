@@ -15,7 +15,7 @@ from helpers import EXACT, FLOOR, LOSS, figure
 import linnet
 from linnet.claims.post.constants import SECOND_ORDER_TARGET
 from linnet.optimizers.linalg import gauss_newton as gn
-from linnet.testing.benchmarking import record, result_info
+from linnet.testing.benchmarking import result_info, store
 from linnet.testing.tolerance import relative
 
 SEEDS = range(20)
@@ -56,7 +56,7 @@ def test_structured_step_vs_kron_lstsq(benchmark):
     benchmark.extra_info.update(kron_seconds=t_kron, structured_seconds=t_structured,
                                 speedup_vs_kron=t_kron / t_structured)
     # the timed step's figure: its norm (agrees with the Kronecker step to 1e-9, so rtol 1e-8 gates it)
-    record(benchmark, step_norm=figure(float(np.linalg.norm(gn.pack(*structured))), STEP))
+    store(benchmark, step_norm=figure(float(np.linalg.norm(gn.pack(*structured))), STEP))
     assert np.linalg.norm(gn.pack(*structured) - gn.pack(*kron)) < 1e-9 * np.linalg.norm(gn.pack(*kron))
 
 
@@ -74,7 +74,7 @@ def test_structured_step_flat_in_nsamples(benchmark):
     step = benchmark(gn.structured_step, big, big.weights, _residual(big))
     benchmark.extra_info.update(step_seconds={str(n): t for n, t in times.items()},
                                 max_over_min=max(times.values()) / min(times.values()))
-    record(benchmark, step_norm=figure(float(np.linalg.norm(gn.pack(*step))), STEP))
+    store(benchmark, step_norm=figure(float(np.linalg.norm(gn.pack(*step))), STEP))
     assert all(np.all(np.isfinite(d)) for d in step)
 
 
@@ -91,7 +91,7 @@ def test_gauss_newton_run(benchmark, step):
     contraction = float((L[120] / L[20]) ** (1 / 100))
     below = np.flatnonzero(L < 1e-20)
     first = int(below[0]) if below.size else None
-    record(benchmark, result, loss=LOSS, contraction=figure(contraction, LOSS),
+    store(benchmark, result, loss=LOSS, contraction=figure(contraction, LOSS),
            first_step_below_1e20=figure(first, EXACT), steps_to_1e28=figure(result.steps_to(1e-28), EXACT))
     assert abs(contraction / (1 - step) ** 2 - 1) < 0.01
 
@@ -107,7 +107,7 @@ def test_lm_vs_scipy_lm(benchmark):
     # scipy's iteration count is recorded, not gated: a 1-ulp difference in its residual (BLAS
     # threads, array alignment) changes MINPACK's accepted step at iteration 2 and the count moves
     # 10-20 between identical runs (README, "The regression gate"); gated: that it reaches the target
-    record(benchmark, result, loss=LOSS, steps_to_1e28=figure(result.steps_to(1e-28), EXACT),
+    store(benchmark, result, loss=LOSS, steps_to_1e28=figure(result.steps_to(1e-28), EXACT),
            scipy_reached_target=figure(peer.status == linnet.runs.result.TARGET_REACHED, EXACT))
     benchmark.extra_info.update(lm_seconds=t_lm, scipy_lm_seconds=t_scipy, speedup_vs_scipy_lm=t_scipy / t_lm,
                                 scipy_steps=peer.steps)
@@ -129,7 +129,7 @@ def test_lm_seeds(benchmark, family):
 
     results = benchmark.pedantic(sweep, rounds=3, iterations=1)
     steps = [r.steps_to(1e-28) for r in results]
-    record(benchmark, None, max_steps_to_1e28=figure(max(s if s is not None else budget + 1 for s in steps), EXACT))
+    store(benchmark, None, max_steps_to_1e28=figure(max(s if s is not None else budget + 1 for s in steps), EXACT))
     benchmark.extra_info["steps_to_1e28"] = steps
     assert all(s is not None for s in steps), steps
 
@@ -150,7 +150,7 @@ def test_kfac_seeds(benchmark, spec):
     results = benchmark.pedantic(sweep, rounds=1, iterations=1)
     hits = [r.steps_to(target) for r in results]
     reached = [h for h in hits if h is not None]
-    record(benchmark, None, successes=figure(len(reached), EXACT),
+    store(benchmark, None, successes=figure(len(reached), EXACT),
            median_steps=figure(float(np.median(reached)) if reached else None, EXACT))
     benchmark.extra_info["steps_to_relative_1e20"] = hits
     assert not any(r.diverged for r in results), hits
@@ -163,7 +163,7 @@ def test_kfac_seeds(benchmark, spec):
 def test_solves(benchmark, spec):
     problem = linnet.post_problem(0)
     result = benchmark(linnet.run, problem, spec, 5)
-    record(benchmark, result, loss=LOSS, steps_to_1e26=figure(result.steps_to(1e-26), EXACT))
+    store(benchmark, result, loss=LOSS, steps_to_1e26=figure(result.steps_to(1e-26), EXACT))
     assert result.steps_to(1e-26) <= 2
 
 
@@ -189,7 +189,7 @@ def test_post_faithful_floor(benchmark, rcond):
     benchmark.extra_info.update(floor_loss_max=float(result.losses[100:].max()),
                                 floor_metric_max=float(metric[100:].max()))
     floored = bool(result.losses[100:].min() > 1e-12)
-    record(benchmark, floored=figure(floored, EXACT),
+    store(benchmark, floored=figure(floored, EXACT),
            floor_loss_min=figure(float(result.losses[100:].min()), FLOOR),
            floor_metric_min=figure(float(metric[100:].min()), FLOOR))
     if rcond == "machine":

@@ -20,7 +20,7 @@ from linnet.claims.post.second_order import (
 from linnet.optimizers.spec import parse
 from linnet.problems.families import conditioned_problem, post_problem
 from linnet.runs.loop import run
-from linnet.testing.benchmarking import record, result_info
+from linnet.testing.benchmarking import result_info, store
 
 SEEDS = range(5)
 
@@ -34,7 +34,7 @@ def test_gauss_newton_reaches_machine_precision(benchmark, spec, seed):
                        group=f"gauss-newton {spec}")
     step = parse(spec).step
     claim = check_gauss_newton(result, step, POST_GAUSS_NEWTON_WITHIN[spec])
-    record(benchmark, result, loss=LOSS, steps_to_1e_28=figure(claim.numbers["steps_to_1e-28"], EXACT),
+    store(benchmark, result, loss=LOSS, steps_to_1e_28=figure(claim.numbers["steps_to_1e-28"], EXACT),
            steps_to_absolute_1e_20=figure(claim.numbers["steps_to_1e-20_absolute"], EXACT))
     benchmark.extra_info["contraction"] = claim.numbers["contraction"]
     assert claim.holds, claim.numbers
@@ -47,7 +47,7 @@ def test_claims_hold_on_conditioned_family(benchmark, seed):
     result = timed_run(benchmark, conditioned_problem(1e5, seed), "gauss-newton[step=0.2]",
                        POST_GN_STEPS, group="gauss-newton conditioned")
     claim = check_gauss_newton(result, 0.2)
-    record(benchmark, result, loss=LOSS, steps_to_1e_28=figure(claim.numbers["steps_to_1e-28"], EXACT))
+    store(benchmark, result, loss=LOSS, steps_to_1e_28=figure(claim.numbers["steps_to_1e-28"], EXACT))
     assert claim.holds, claim.numbers
 
 
@@ -68,7 +68,7 @@ def test_post_lm_floor_is_an_artefact(benchmark, seed):
     sane = run(problem, "gauss-newton[step=0.2]", FAITHFUL_STEPS)
     claim = check_lm_floor(faithful, sane)
     benchmark.extra_info.update(result_info(faithful))
-    record(benchmark, post_metric_floor=figure(claim.numbers["post_metric_floor"], FLOOR),
+    store(benchmark, post_metric_floor=figure(claim.numbers["post_metric_floor"], FLOOR),
            faithful_relative_loss_floor=figure(claim.numbers["faithful_relative_loss_floor"], FLOOR),
            sane_relative_loss=figure(claim.numbers["sane_relative_loss"], LOSS))
     benchmark.extra_info["claim"] = claim.to_dict()
@@ -91,7 +91,7 @@ def test_second_order_compared(benchmark):
     claim = check_second_order(runs)
     # iteration counts are gated only where they are reproducible: scipy's MINPACK count moved from
     # 15 to 24 between two identical CI runs (README, "A figure the gate does not compare")
-    record(benchmark, **{f"{spec} successes": figure(row["successes"], EXACT) for spec, row in claim.numbers.items()},
+    store(benchmark, **{f"{spec} successes": figure(row["successes"], EXACT) for spec, row in claim.numbers.items()},
            **{f"{spec} max_iterations": figure(row["max_iterations"], EXACT) for spec, row in claim.numbers.items()
               if parse(spec).reproducible_steps})
     benchmark.extra_info["max_iterations"] = {spec: row["max_iterations"] for spec, row in claim.numbers.items()}
@@ -105,7 +105,7 @@ def test_float32_floors(benchmark):
     benchmark.group = "float32"
     runs = benchmark.pedantic(float32_runs, rounds=1, iterations=1)
     claim = check_float32(runs)
-    record(benchmark, **{f"{spec} float32_floor": figure(v["float32_floor"], FLOOR)
+    store(benchmark, **{f"{spec} float32_floor": figure(v["float32_floor"], FLOOR)
                          for spec, v in claim.numbers.items()})
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers

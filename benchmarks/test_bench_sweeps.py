@@ -14,7 +14,7 @@ from helpers import EXACT, LOSS, figure
 from linnet.problems.families import post_problem
 from linnet.runs.batched import run_batched
 from linnet.runs.loop import run
-from linnet.testing.benchmarking import record
+from linnet.testing.benchmarking import store
 
 GD = "gd[lr=1e-05]"
 #: members timed one by one, scaled to the batch (a full member-by-member loop of 1000 runs is ~40 s)
@@ -42,7 +42,7 @@ def test_batched_1000_members(benchmark):
     benchmark.extra_info.update(batched_seconds=out.seconds, single_seconds_per_member=single,
                                 single_seconds_scaled=single * len(problems), members_timed_singly=SUBSET,
                                 ratio_single_over_batched=ratio)
-    record(benchmark, median_relative_loss=figure(float(np.median(relative)), LOSS),
+    store(benchmark, median_relative_loss=figure(float(np.median(relative)), LOSS),
            max_relative_loss=figure(float(relative.max()), LOSS), diverged=figure(int(out.diverged.sum()), EXACT))
     assert ratio >= 8, ratio  # loose: measured 23-28x; a shared, noisy machine must not fail it
 
@@ -75,7 +75,7 @@ def test_batched_second_order_to_1e20(benchmark, method):
     benchmark.extra_info.update(batched_seconds=out.seconds, single_seconds=single * members,
                                 ratio_single_over_batched=ratio)
     reached = out.steps_to[1e-20][out.steps_to[1e-20] >= 0]
-    record(benchmark, reached_1e20=figure(int(reached.size), EXACT),
+    store(benchmark, reached_1e20=figure(int(reached.size), EXACT),
            min_steps_to_1e20=figure(int(reached.min()), EXACT), max_steps_to_1e20=figure(int(reached.max()), EXACT),
            median_steps_to_1e20=figure(float(np.median(reached)), EXACT))
 
@@ -98,11 +98,11 @@ def test_batched_gd_to_1e12_seeds_0_19(benchmark):
     single_total = per_step * int(out.steps.sum())
     benchmark.extra_info.update(batched_seconds=out.seconds, single_seconds_scaled=single_total,
                                 ratio_single_over_batched=single_total / out.seconds)
-    record(benchmark, **{f"steps_to_1e-12_seed{s}": figure(int(n), EXACT) for s, n in enumerate(out.steps_to[1e-12])})
+    store(benchmark, **{f"steps_to_1e-12_seed{s}": figure(int(n), EXACT) for s, n in enumerate(out.steps_to[1e-12])})
 
 
 def _dask_sweep(tmp_path, workers, grid):
-    from linnet.sweeps import run_sweep
+    from linnet.sweeps.driver import run_sweep
     from linnet.sweeps.executors import Dask
 
     executor = Dask("local", workers)  # started before the clock
@@ -119,7 +119,9 @@ def test_dask_two_workers_against_one(benchmark, tmp_path):
     extra_info). The three tables (1 worker, 2 workers, in-process) are equal. Also the per-member
     overhead of the dask path against in-process, from the same sweep."""
     pytest.importorskip("dask.distributed")
-    from linnet.sweeps import Grid, load, run_sweep
+    from linnet.sweeps.driver import run_sweep
+    from linnet.sweeps.grid import Grid
+    from linnet.sweeps.store import load
 
     benchmark.group = "sweeps"
     grid = Grid({"seed": list(range(40))}, ("adam[lr=0.01]",), 3000)
@@ -131,7 +133,7 @@ def test_dask_two_workers_against_one(benchmark, tmp_path):
     benchmark.extra_info.update(one_worker_seconds=one, two_workers_seconds=two, speedup=one / two,
                                 in_process_seconds=inprocess,
                                 dask_overhead_per_member_seconds=(one - inprocess) / 40)
-    record(benchmark, ran=figure(summary["ran"], EXACT), failed=figure(summary["failed"], EXACT))
+    store(benchmark, ran=figure(summary["ran"], EXACT), failed=figure(summary["failed"], EXACT))
     assert summary["ran"] == 40
     # the speedup is recorded, not asserted: measured 1.65x on an idle 2-core machine, 1.09x when
     # another process held a core; what must hold anywhere is that the tables agree

@@ -18,7 +18,7 @@ from helpers import LOSS
 
 import linnet
 from linnet.runs.backends import tensorflow as tf_backend
-from linnet.testing.benchmarking import record
+from linnet.testing.benchmarking import store
 
 pytestmark = pytest.mark.tensorflow
 
@@ -58,7 +58,7 @@ def test_compiled_loop(benchmark, problem, numpy_result, mode):
                                 kwargs={"backend": "tensorflow", "mode": mode},
                                 rounds=ROUNDS, warmup_rounds=1, iterations=1)
     diff = _agrees(result, numpy_result)
-    record(benchmark, result, loss=LOSS)
+    store(benchmark, result, loss=LOSS)
     benchmark.extra_info.update(mode=mode, loop_seconds=result.seconds, numpy_final_loss_rel_difference=diff)
 
 
@@ -93,7 +93,7 @@ def test_per_step_against_compiled_and_numpy(benchmark, problem, numpy_result, m
         "xla_speedup": best["per-step"] / best["xla"],
         "numpy_speedup": best["per-step"] / best["numpy"],
     }
-    record(benchmark, result, loss=LOSS)
+    store(benchmark, result, loss=LOSS)
     benchmark.extra_info.update(ratios, numpy_final_loss_rel_difference=diff)
     benchmark.extra_info["speedup_targets"] = TARGETS
     benchmark.extra_info["loop_seconds"] = {k: round(v, 6) for k, v in best.items()}

@@ -28,7 +28,7 @@ from helpers import EXACT, LOSS, figure
 import linnet
 from linnet.optimizers.stopping import TARGET_REACHED
 from linnet.problems.losses import evaluate
-from linnet.testing.benchmarking import record
+from linnet.testing.benchmarking import store
 
 CG = "lm[solver=cg]"
 DIRECT = "lm[solver=dense]"
@@ -124,7 +124,7 @@ def test_preconditioners_inner_iterations(benchmark, depth):
                                       kwargs={"target": 1e-10}, rounds=1, iterations=1)
     inner = {pc: int(r.traces["inner_iterations"].sum()) for pc, r in runs.items()}
     benchmark.extra_info["seconds"] = {pc: r.seconds for pc, r in runs.items()}
-    record(benchmark, runs["kron"], loss=LOSS, inner_kron=figure(inner["kron"], EXACT),
+    store(benchmark, runs["kron"], loss=LOSS, inner_kron=figure(inner["kron"], EXACT),
            inner_jacobi=figure(inner["jacobi"], EXACT), inner_none=figure(inner["none"], EXACT))
     assert all(r.status == TARGET_REACHED for r in runs.values())
     assert inner["kron"] < min(inner["jacobi"], inner["none"])  # measured: see docs/wide.md
@@ -145,7 +145,7 @@ def test_wide_lm_against_gd_same_wall_time(benchmark):
     benchmark.extra_info.update(nparams=nparams(problem), lm_seconds=lm.seconds, gd_lr=lr, gd_seconds=gd.seconds,
                                 gd_same_time_steps=same.steps, gd_same_time_relative_loss=same.relative_loss,
                                 step_peak_bytes=step_peak_bytes(problem, CG))
-    record(benchmark, lm, loss=LOSS, inner_total=figure(int(lm.traces["inner_iterations"].sum()), EXACT),
+    store(benchmark, lm, loss=LOSS, inner_total=figure(int(lm.traces["inner_iterations"].sum()), EXACT),
            gd_lr=figure(lr, EXACT), gd_steps=figure(gd.steps, EXACT))
     assert lm.relative_loss <= 1e-10 and gd.relative_loss <= 1e-10
 
@@ -194,7 +194,7 @@ def test_wide_target(benchmark):
     benchmark.extra_info.update(nparams=nparams(problem), lm_seconds=out["seconds"], peak_above_baseline=above,
                                 baseline_rss=out["base"], inner_iterations=out["inner"], gd_lr=lr,
                                 gd_steps=gd.steps, gd_relative_loss=gd.relative_loss)
-    record(benchmark, steps=figure(out["steps"], EXACT), relative_loss=figure(out["relative_loss"], LOSS),
+    store(benchmark, steps=figure(out["steps"], EXACT), relative_loss=figure(out["relative_loss"], LOSS),
            inner_total=figure(sum(out["inner"]), EXACT))
     assert out["relative_loss"] <= 1e-10
     assert above < 2**30  # the bound: 1 GiB above the interpreter's baseline
@@ -272,7 +272,7 @@ def test_wide_scaling(benchmark):
     ratio = [r["peak_bytes"] / (8 * r["nparams"] + (2 * r["depth"] + 6) * 64 * 64 * 8)
              for r in rows if r["method"] == "CG LM"]
     benchmark.extra_info["cg_memory_ratio"] = ratio
-    record(benchmark, no_figures="a timing and memory scan: its exponents and peaks depend on the machine and "
+    store(benchmark, no_figures="a timing and memory scan: its exponents and peaks depend on the machine and "
                                  "numpy's allocator; the solver's figures are gated in the other wide benchmarks")
     assert min(direct) >= (64 * 64) ** 2 * 8  # the direct solve forms the (ydim m)^2 matrix
     assert max(ratio) <= 3  # measured 1.34 .. 2.25 over the sweeps

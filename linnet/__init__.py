@@ -20,8 +20,9 @@ from linnet import optimizers  # noqa: F401  (registers the optimizers)
 from linnet.core.errors import LinnetError
 from linnet.core.version import __version__  # noqa: F401
 from linnet.optimizers.spec import format_spec, parse
-from linnet.problems.families import Problem, conditioned_problem, make_problem, post_problem
+from linnet.problems.families import conditioned_problem, make_problem, post_problem
 from linnet.problems.losses import evaluate, imbalance, loss
+from linnet.problems.problem import Problem
 from linnet.runs.loop import run
 from linnet.runs.result import Result
 

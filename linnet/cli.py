@@ -16,7 +16,8 @@ import linnet
 from linnet.core.arguments import integer, number
 from linnet.core.errors import LinnetError
 from linnet.optimizers import spec
-from linnet.problems.families import FAMILIES, INITS, POST_COND, POST_DIMS, POST_NSAMPLES, make_problem
+from linnet.problems.families import FAMILIES, POST_COND, POST_DIMS, POST_NSAMPLES, make_problem
+from linnet.problems.inits import INITS
 from linnet.reports import register as register_reports
 from linnet.runs.loop import BACKENDS, run
 from linnet.runs.result import MESSAGES

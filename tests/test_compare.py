@@ -20,7 +20,7 @@ BENCHMARKS = textwrap.dedent('''
     import pytest
 
     import linnet
-    from linnet.testing.benchmarking import record
+    from linnet.testing.benchmarking import store
     from linnet.testing.tolerance import exact, figure, relative
 
 
@@ -29,7 +29,7 @@ BENCHMARKS = textwrap.dedent('''
     def test_first_order(benchmark, spec):
         problem = linnet.post_problem(0)
         result = benchmark.pedantic(linnet.run, args=(problem, spec, 30), rounds=3, iterations=1)
-        record(benchmark, result, loss=relative(1e-6), kappa=figure(problem.kappa, relative(1e-10)))
+        store(benchmark, result, loss=relative(1e-6), kappa=figure(problem.kappa, relative(1e-10)))
 
 
     @pytest.mark.benchmark(group="gauss-newton")
@@ -37,7 +37,7 @@ BENCHMARKS = textwrap.dedent('''
         problem = linnet.post_problem(0)
         result = benchmark.pedantic(linnet.run, args=(problem, "gauss-newton[step=0.2]", 5),
                                     rounds=2, iterations=1)
-        record(benchmark, result, loss=relative(1e-6), steps_to_1e_3=figure(result.steps_to(1e-3), exact()))
+        store(benchmark, result, loss=relative(1e-6), steps_to_1e_3=figure(result.steps_to(1e-3), exact()))
 ''')
 
 @pytest.fixture(scope="module")

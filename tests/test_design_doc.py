@@ -1,6 +1,7 @@
 """docs/design.md describes the code as it is: every package and module it names exists, and every
 package of ``linnet/`` is named there (with its job and what it may import)."""
 
+import ast
 import pathlib
 import re
 
@@ -26,14 +27,26 @@ def missing_modules(text: str, root: pathlib.Path) -> list[str]:
     """Dotted names whose longest module prefix is not a module or package under ``root``
     (``linnet.runs.loop.run`` is fine: ``linnet.runs.loop`` is a module and ``run`` an attribute)."""
     bad = []
+    public = facade(root)
     for name in sorted({m.group(0) for m in DOTTED.finditer(text)}):
         parts = name.split(".")
-        if len(parts) < 2:
+        if len(parts) < 2 or (len(parts) == 2 and parts[1] in public):
             continue
         head = root / parts[0] / parts[1]
         if not (head.with_suffix(".py").exists() or (head / "__init__.py").exists()):
             bad.append(name)
     return bad
+
+
+def facade(root: pathlib.Path) -> set[str]:
+    """The public names of ``linnet/__init__.py`` (its ``__all__``), e.g. ``linnet.run``."""
+    init = root / "linnet" / "__init__.py"
+    if not init.exists():
+        return set()
+    for node in ast.parse(init.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    return set()
 
 
 def packages(root: pathlib.Path) -> list[str]:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from linnet.core.errors import LinnetError
 from linnet.testing import gate
-from linnet.testing.benchmarking import record
+from linnet.testing.benchmarking import store
 from linnet.testing.tolerance import Tolerance, decades, exact, figure, relative, window
 
 # -- tolerances -----------------------------------------------------------------------------------
@@ -68,13 +68,13 @@ class _Bench:
         self.extra_info = {}
 
 
-def test_record_refuses_a_figure_without_tolerance():
+def test_store_refuses_a_figure_without_tolerance():
     with pytest.raises(LinnetError, match="declare its tolerance"):
-        record(_Bench(), steps=12)
+        store(_Bench(), steps=12)
     with pytest.raises(LinnetError, match="pass a result"):
-        record(_Bench(), loss=figure(0.5, exact()))
+        store(_Bench(), loss=figure(0.5, exact()))
     bench = _Bench()
-    record(bench, **{"gd[lr=1e-05] float32_floor": figure(1e-9, relative(1e-6))})
+    store(bench, **{"gd[lr=1e-05] float32_floor": figure(1e-9, relative(1e-6))})
     # the name says "floor", the declaration says relative: a final loss 5x off fails
     lines = gate.compare("b", gate.entry(bench.extra_info["figures"], bench.extra_info["tolerances"]),
                          {"gd[lr=1e-05] float32_floor": 5e-9}, bench.extra_info["tolerances"])
@@ -125,17 +125,17 @@ def test_save_writes_the_whole_baseline_and_load_rejects_bad_files(tmp_path):
 
 BENCH = textwrap.dedent('''
     import os
-    from linnet.testing.benchmarking import record
+    from linnet.testing.benchmarking import store
     from linnet.testing.tolerance import exact, figure, relative
 
     def test_a(benchmark):
         benchmark(sum, [1, 2])
-        record(benchmark, final=figure(float(os.environ.get("FINAL", "0.5")), relative(1e-6)),
+        store(benchmark, final=figure(float(os.environ.get("FINAL", "0.5")), relative(1e-6)),
                steps=figure(11, exact()))
 
     def test_b(benchmark):
         benchmark(sum, [1, 2])
-        record(benchmark, steps=figure(3, exact()))
+        store(benchmark, steps=figure(3, exact()))
 ''')
 
 

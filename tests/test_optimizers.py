@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import linnet
+from linnet.optimizers.first_order import Momentum
 from linnet.optimizers.spec import REGISTRY, format_spec, parse
 from linnet.problems.losses import evaluate
 
@@ -27,7 +28,7 @@ def test_spec_round_trip(text, canonical):
 
 @given(st.floats(1e-12, 1e3), st.floats(0, 0.999))
 def test_spec_round_trip_any_value(lr, mu):
-    opt = linnet.optimizers.Momentum(lr=lr, momentum=mu)
+    opt = Momentum(lr=lr, momentum=mu)
     assert parse(format_spec(opt)) == opt
 
 

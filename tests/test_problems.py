@@ -85,7 +85,7 @@ def test_balanced_init_keeps_the_product_and_is_balanced(seed, family):
 
 def test_small_init_is_scaled_gaussian():
     g, s = linnet.post_problem(1), linnet.post_problem(1, init="small")
-    np.testing.assert_allclose(s.weights[0], linnet.problems.families.SMALL_INIT_SCALE * g.weights[0])
+    np.testing.assert_allclose(s.weights[0], linnet.problems.inits.SMALL_INIT_SCALE * g.weights[0])
     np.testing.assert_array_equal(s.A, g.A)
 
 

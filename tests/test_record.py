@@ -1,4 +1,4 @@
-"""The one run record: the same keys from ``--json``, a benchmark's extra_info and record()."""
+"""The one run record: the same keys from ``--json``, a benchmark's extra_info and store()."""
 
 import json
 
@@ -9,7 +9,7 @@ import linnet
 from linnet.cli import main
 from linnet.runs import record as record_module
 from linnet.runs.record import TARGETS, plain, record, steps_to_key
-from linnet.testing.benchmarking import record as benchmark_record
+from linnet.testing.benchmarking import store
 from linnet.testing.tolerance import relative
 
 
@@ -36,7 +36,7 @@ def test_same_keys_in_json_and_extra_info(capsys):
     assert main(["run", "--optimizer", "gd[lr=1e-5]", "--steps", "30", "--json"]) == 0
     from_cli = json.loads(capsys.readouterr().out)
     bench = FakeBenchmark()
-    benchmark_record(bench, linnet.run(linnet.post_problem(0), "gd[lr=1e-05]", 30), loss=relative(1e-6))
+    store(bench, linnet.run(linnet.post_problem(0), "gd[lr=1e-05]", 30), loss=relative(1e-6))
     from_bench = {k: v for k, v in bench.extra_info.items() if k not in ("figures", "tolerances")}
     assert set(from_cli) == set(from_bench) == documented_keys()
     for key in set(from_cli) - {"seconds"}:

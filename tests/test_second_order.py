@@ -11,7 +11,7 @@ import linnet
 from linnet.cli import main
 from linnet.core.errors import LinnetError
 from linnet.optimizers.linalg import gauss_newton as gn
-from linnet.problems.families import Problem
+from linnet.problems.problem import Problem
 
 SEEDS = range(20)
 

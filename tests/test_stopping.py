@@ -87,7 +87,7 @@ def test_declared_done_status_ends_the_loop():
         def is_done(self, state):
             return state is True
 
-        def record(self, problem, weights, state):
+        def trace(self, problem, weights, state):
             return {"seen": 1.0}
 
     result = linnet.run(linnet.post_problem(0), Once(), 10)

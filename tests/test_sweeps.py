@@ -15,12 +15,12 @@ from linnet.cli import main
 from linnet.core.errors import LinnetError
 from linnet.reports.figures.sweep import profile_curves
 from linnet.runs.batched import run_batched
-from linnet.sweeps import Grid, grid_from_dict, load, run_sweep
-from linnet.sweeps.driver import plan_tasks
+from linnet.sweeps.driver import plan_tasks, run_sweep
 from linnet.sweeps.execute import run_members
-from linnet.sweeps.grid import RECORD_TARGETS, member_id, target_column
+from linnet.sweeps.grid import ROW_TARGETS, Grid, grid_from_dict, member_id, target_column
 from linnet.sweeps.parse import parse_values, read_grid_file
-from linnet.sweeps.records import SCHEMA
+from linnet.sweeps.rows import SCHEMA
+from linnet.sweeps.store import load
 
 CHEAP = settings(max_examples=30, derandomize=True, deadline=None)
 
@@ -104,7 +104,7 @@ def _agrees(row, result) -> bool:
     the final loss to 1e-12 relative."""
     if (row["status"], row["steps"], row["diverged"]) != (result.status, result.steps, result.diverged):
         return False
-    if any(row[target_column(t)] != result.steps_to(t) for t in RECORD_TARGETS):
+    if any(row[target_column(t)] != result.steps_to(t) for t in ROW_TARGETS):
         return False
     if result.diverged:
         return row["divergence_step"] == result.divergence_step

@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 
 from linnet.cli import main
-from linnet.sweeps import Grid, load, run_sweep
+from linnet.sweeps.driver import run_sweep
 from linnet.sweeps.executors import Dask, ProcessPool
+from linnet.sweeps.grid import Grid
+from linnet.sweeps.store import load
 
 pytest.importorskip("dask.distributed")
 

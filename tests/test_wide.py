@@ -9,6 +9,7 @@ import pytest
 import linnet
 from linnet.core.errors import LinnetError
 from linnet.optimizers.linalg import gauss_newton, krylov
+from linnet.optimizers.second_order import GaussNewton, LevenbergMarquardt
 
 
 def deep_problem(depth, width, dim, *, kappa=100.0, nsamples=1000, seed=0):
@@ -75,7 +76,7 @@ def test_gauss_newton_full_steps_converge_at_depth_three(solver):
 def test_memory_is_a_few_copies_of_the_layers():
     """Peak numpy allocation of one update (tracemalloc): a few copies of the layers plus output-sized blocks."""
     problem = deep_problem(3, 256, 32, nsamples=0)
-    opt = linnet.optimizers.LevenbergMarquardt(solver="cg")
+    opt = LevenbergMarquardt(solver="cg")
     ev = linnet.problems.losses.evaluate(problem, problem.weights)
     state = opt.init(problem, problem.weights)
     tracemalloc.start()
@@ -117,11 +118,11 @@ def test_bad_settings_are_one_clear_error():
     with pytest.raises(LinnetError, match="precond must be one of"):
         linnet.run(linnet.post_problem(0), "lm[precond=ilu]", 1)
     with pytest.raises(LinnetError, match="rtol must be in"):
-        linnet.optimizers.LevenbergMarquardt(rtol=2.0)
+        LevenbergMarquardt(rtol=2.0)
     with pytest.raises(LinnetError, match="solver must be one of"):
-        linnet.optimizers.LevenbergMarquardt(solver="lu")
+        LevenbergMarquardt(solver="lu")
     with pytest.raises(LinnetError, match="maxiter"):
-        linnet.optimizers.GaussNewton(step=1.0, solver="cg", maxiter=0)
+        GaussNewton(step=1.0, solver="cg", maxiter=0)
     with pytest.raises(LinnetError, match="jacobian=kron is solved by lstsq"):
-        linnet.optimizers.GaussNewton(step=1.0, jacobian="kron", solver="cg")
+        GaussNewton(step=1.0, jacobian="kron", solver="cg")
     assert "rowspace" not in " ".join(linnet.optimizers.spec.REGISTRY)

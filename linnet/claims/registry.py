@@ -6,7 +6,7 @@ the details), the statement and its source (the post's sentence, or the paper an
 check function that decides it (returning a :class:`~linnet.claims.claim.Claim` whose ``key`` is
 the id), the producer of the runs or measurements the check takes, and the function that formats
 the deciding numbers of the verdict line from the benchmarks' figures
-(:func:`linnet.testing.benchmarking.record`).
+(:func:`linnet.testing.benchmarking.store`).
 
 Benchmarks declare the claim they decide with ``@pytest.mark.claim("<id>")``;
 :mod:`linnet.testing.verdicts` builds one verdict line per entry from those markers, and

@@ -1,31 +1,12 @@
 """Optimizers, registered by spec name (see :mod:`linnet.optimizers.spec`).
 
-Importing this package registers every optimizer: first-order ones here, second-order ones in
-:mod:`linnet.optimizers.second_order` and the scipy peer in :mod:`linnet.optimizers.scipy_peer`.
+Importing this package registers every optimizer, by importing the modules that define them:
+:mod:`linnet.optimizers.first_order`, :mod:`linnet.optimizers.second_order`,
+:mod:`linnet.optimizers.iterative`, :mod:`linnet.optimizers.layerwise` and the scipy peer in
+:mod:`linnet.optimizers.scipy_peer`. Each class is imported from the module that defines it
+(e.g. ``from linnet.optimizers.first_order import Adam``).
 
 Imports: linnet.core, linnet.problems.
 """
 
-from linnet.optimizers import first_order, iterative, layerwise, scipy_peer, second_order
-from linnet.optimizers.base import Optimizer
-from linnet.optimizers.first_order import GD, Adam, Momentum, RMSprop
-from linnet.optimizers.layerwise import ALS, KFAC, ClosedForm
-from linnet.optimizers.second_order import GaussNewton, LevenbergMarquardt
-
-__all__ = [
-    "ALS",
-    "GD",
-    "KFAC",
-    "Adam",
-    "ClosedForm",
-    "GaussNewton",
-    "LevenbergMarquardt",
-    "Momentum",
-    "Optimizer",
-    "RMSprop",
-    "first_order",
-    "iterative",
-    "layerwise",
-    "scipy_peer",
-    "second_order",
-]
+from linnet.optimizers import first_order, iterative, layerwise, scipy_peer, second_order  # noqa: F401

@@ -24,7 +24,7 @@ backends, the claims and the command line instead of guessing from names):
   (False for the scipy peer: MINPACK's accept/reject turns on one-ulp differences in the
   residual, so the regression gate records its counts but does not compare them).
 
-and may override the hooks :meth:`is_done`, :meth:`record` and :meth:`drive`, whose defaults
+and may override the hooks :meth:`is_done`, :meth:`trace` and :meth:`drive`, whose defaults
 are documented below.
 """
 
@@ -89,7 +89,7 @@ class Optimizer:
         stops, after evaluating that point, with :attr:`done_status`. Default: never."""
         return False
 
-    def record(self, problem, weights, state) -> dict:
+    def trace(self, problem, weights, state) -> dict:
         """Per-step values to keep as traces ({name: number}), after each evaluation. Default: none."""
         return {}
 

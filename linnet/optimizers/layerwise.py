@@ -131,7 +131,7 @@ class KFAC(Optimizer):
             lam /= self.omega
         return (new if actual < 0 else weights), KFACState(lam)
 
-    def record(self, problem, weights, state):
+    def trace(self, problem, weights, state):
         return {"damping": state.damping} if self.damping != "none" else {}
 
 

@@ -151,7 +151,7 @@ class GaussNewton(Optimizer):
             return iterative.gn_update(self, problem, weights, evaluation, state)
         return add(weights, self.direction(problem, weights, evaluation.residual), self.step), state
 
-    def record(self, problem, weights, state):
+    def trace(self, problem, weights, state):
         if isinstance(state, iterative.RowSpaceGNState):
             return iterative.traces(state)
         if state.xsum is None:
@@ -264,7 +264,7 @@ class LevenbergMarquardt(Optimizer):
     def is_done(self, state) -> bool:
         return state.done
 
-    def record(self, problem, weights, state):
+    def trace(self, problem, weights, state):
         if isinstance(state, iterative.RowSpaceLMState):
             return iterative.traces(state)
         return {"damping": state.mu}

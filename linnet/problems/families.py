@@ -32,11 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 from linnet.core.errors import LinnetError
-from linnet.problems.inits import INITS, SMALL_INIT_SCALE, balanced_factors, initial_weights, layer_shapes
-from linnet.problems.problem import Problem, frozen, numerical_rank, singular_values
-
-__all__ = ["INITS", "SMALL_INIT_SCALE", "Problem", "balanced_factors", "conditioned_problem", "make_problem",
-           "numerical_rank", "post_problem", "singular_values"]
+from linnet.problems.inits import initial_weights, layer_shapes
+from linnet.problems.problem import Problem, frozen
 
 #: The post's defaults: x in R^6, a 6-wide hidden layer, y in R^10, 1000 samples, cond = 1e-5.
 POST_DIMS = {"xdim": 6, "wdim": 6, "ydim": 10}

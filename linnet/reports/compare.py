@@ -1,6 +1,6 @@
 """``linnet compare``: benchmark runs side by side, across commits and machines.
 
-Reading: :mod:`linnet.reports.runs`; machines: :mod:`linnet.reports.machines`; the comparison
+Reading: :mod:`linnet.reports.saved`; machines: :mod:`linnet.reports.machines`; the comparison
 (raw and normalised ratios, noise, figures): :mod:`linnet.reports.comparison`; output:
 :mod:`linnet.reports.compare_text` (text, Markdown, CSV) and :mod:`linnet.reports.compare_html`.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 from linnet.core import files
 from linnet.core.arguments import add_command
 from linnet.core.errors import LinnetError
-from linnet.reports import compare_html, compare_text, comparison, runs
-from linnet.reports.runs import DEFAULT_DIR
+from linnet.reports import compare_html, compare_text, comparison, saved
+from linnet.reports.saved import DEFAULT_DIR
 
 RENDER = {"text": compare_text.render_text, "markdown": compare_text.render_markdown,
           "csv": compare_text.render_csv, "html": compare_html.render_html}
@@ -23,7 +23,7 @@ OUTPUTS = tuple(RENDER)
 
 def build(paths=(), reference=None, keywords=()) -> compare_text.Report:
     """Read the runs and compare them (LinnetError on bad input)."""
-    loaded = runs.load_runs(paths)
+    loaded = saved.read_files(paths)
     ref_runs = comparison.choose_reference(loaded, reference)
     return compare_text.Report(runs=loaded, reference=ref_runs,
                                groups=comparison.compare(loaded, ref_runs, keywords),

@@ -40,9 +40,9 @@ BLAS, CALL, UNDECIDED = "blas", "call", "?"
 @dataclass
 class Row:
     group: str
-    benchmark: object  #: runs.Benchmark
-    run: object  #: runs.Run
-    reference: object | None  #: the runs.Run this row is compared with (None: no reference has it)
+    benchmark: object  #: saved.Benchmark
+    run: object  #: saved.SavedRun
+    reference: object | None  #: the saved.SavedRun this row is compared with (None: no reference has it)
     ratio: float | None = None  #: raw: median / reference median
     normalised: float | None = None  #: raw / the machine prediction of the benchmark's class
     kind: str = UNDECIDED  #: blas, call or ? (see the module docstring)

@@ -40,8 +40,8 @@ def run(problem: Problem, optimizer: Optimizer | str, steps: int, *, backend: st
     """Run ``optimizer`` (an instance or a spec string) on ``problem`` for ``steps`` updates.
 
     Args:
-        problem: a :class:`linnet.problems.families.Problem`.
-        optimizer: e.g. ``"adam[lr=0.01]"`` or ``linnet.optimizers.Adam(lr=0.01)``.
+        problem: a :class:`linnet.problems.problem.Problem`.
+        optimizer: e.g. ``"adam[lr=0.01]"`` or ``linnet.optimizers.first_order.Adam(lr=0.01)``.
         steps: the most updates to apply.
         backend: ``"numpy"`` (fast, from S) or ``"tensorflow"`` (the post's sample loss; see
             :mod:`linnet.runs.backends.tensorflow`, whose options ``backend_options`` carries).
@@ -81,7 +81,7 @@ def _loop(problem, optimizer, steps, target, callback) -> Result:
         for k in range(steps + 1):
             ev = evaluate(problem, weights)
             losses[k], grad_norms[k] = ev.loss, ev.grad_norm
-            for key, value in optimizer.record(problem, weights, state).items():
+            for key, value in optimizer.trace(problem, weights, state).items():
                 traces.setdefault(key, []).append(value)
             status = stopping.decide(k, steps, ev.loss, target_loss, done)
             if status is not None:

@@ -12,7 +12,7 @@ Keys (name, type: meaning):
 ``linnet_version``        str           the linnet version that produced the run
 ``optimizer``             str           canonical optimizer spec, e.g. ``gd[lr=1e-05]``
 ``backend``               str           ``numpy`` or ``tensorflow``
-``problem``               dict          the problem's parameters (:meth:`linnet.problems.families.Problem.describe`):
+``problem``               dict          the problem's parameters (:meth:`linnet.problems.problem.Problem.describe`):
                                         family, seed, xdim, wdim, ydim, depth, widths, nsamples, init,
                                         row_scale, target_kappa, kappa, rank, y_norm2, dtype
 ``steps``                 int           updates applied

@@ -165,7 +165,7 @@ class Result(RunResult):
     Attributes:
         optimizer: the optimizer's spec string, e.g. ``gd[lr=1e-05]``.
         backend: ``"numpy"`` or ``"tensorflow"``.
-        problem_info: the problem's metadata, plain data (:meth:`linnet.problems.families.Problem.describe`).
+        problem_info: the problem's metadata, plain data (:meth:`linnet.problems.problem.Problem.describe`).
         losses: (steps + 1,) loss at the parameters after 0, 1, ..., steps updates; when the run
             diverged, it ends with the first non-finite value.
         grad_norms: (len(losses),) gradient norm sqrt(sum_k ||dL/dWk||^2) at the same points.

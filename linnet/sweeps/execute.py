@@ -19,8 +19,8 @@ from linnet.optimizers.spec import parse
 from linnet.problems.families import make_problem
 from linnet.runs.batched import run_batched
 from linnet.runs.loop import run
-from linnet.sweeps import records
-from linnet.sweeps.grid import RECORD_TARGETS
+from linnet.sweeps.grid import ROW_TARGETS
+from linnet.sweeps.rows import failed_row, result_row
 
 _NOT_PROBLEM = ("id", "family", "dtype", "optimizer", "steps", "target")
 
@@ -55,18 +55,18 @@ def batch_key(problem, optimizer):
 def _one(member, problem, histories):
     result = run(problem, member["optimizer"], member["steps"], target=member.get("target"))
     history = {"id": member["id"], "losses": [float(x) for x in result.losses]} if histories else None
-    return records.from_result(member, result), history
+    return result_row(member, result), history
 
 
 def _batch(members, problems, histories):
     optimizers = [parse(m["optimizer"]) for m in members]
     lrs = [o.lr for o in optimizers] if hasattr(optimizers[0], "lr") else None
     steps, target = members[0]["steps"], members[0].get("target")
-    out = run_batched(problems, optimizers[0], steps, target=target, lrs=lrs, targets=RECORD_TARGETS,
+    out = run_batched(problems, optimizers[0], steps, target=target, lrs=lrs, targets=ROW_TARGETS,
                       history=histories)
     rows, hist = [], []
     for i, (member, problem) in enumerate(zip(members, problems)):
-        rows.append(records.from_result(member, out.member(i, problem, member["optimizer"]), batched=True))
+        rows.append(result_row(member, out.member(i, problem, member["optimizer"]), batched=True))
         if histories:
             hist.append({"id": member["id"], "losses": out.history(i).tolist()})
     return rows, hist
@@ -87,7 +87,7 @@ def run_members(members: list[dict], histories: bool = False) -> tuple[list[dict
             problem = build_problem(member)
             key = batch_key(problem, parse(member["optimizer"]))
         except Exception as err:  # noqa: BLE001  (a member that raises is a failed row)
-            rows[member["id"]] = records.failed(member, err)
+            rows[member["id"]] = failed_row(member, err)
             continue
         if key is None:
             singles.append((member, problem))
@@ -109,7 +109,7 @@ def run_members(members: list[dict], histories: bool = False) -> tuple[list[dict
         try:
             row, h = _one(member, problem, histories)
         except Exception as err:  # noqa: BLE001
-            row, h = records.failed(member, err), None
+            row, h = failed_row(member, err), None
             row["seconds"] = time.perf_counter() - start
         rows[member["id"]] = row
         if h is not None:

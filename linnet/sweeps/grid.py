@@ -27,7 +27,7 @@ PROBLEM_KEYS = {
 DTYPES = ("float64", "float32")
 #: relative losses whose first-reaching step every row holds (columns ``steps_to_1e-2`` ...): every
 #: second decade to 1e-12, and the run record's own targets (:data:`linnet.runs.record.TARGETS`)
-RECORD_TARGETS = tuple(sorted({1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12, *TARGETS}, reverse=True))
+ROW_TARGETS = tuple(sorted({1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12, *TARGETS}, reverse=True))
 #: the column of a target, ``steps_to_1e-12`` (the run record's key)
 target_column = steps_to_key
 

@@ -3,7 +3,7 @@
 Layout of ``DIR``::
 
     sweep.json                  the grid, the machine, the linnet and library versions
-    results/part-*.parquet      one row per member (schema :data:`linnet.sweeps.records.SCHEMA`)
+    results/part-*.parquet      one row per member (schema :data:`linnet.sweeps.rows.SCHEMA`)
     histories/part-*.parquet    with --histories: (id, losses) per member
 
 Only the driver writes, one part file per finished task, each written whole or not at all
@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from linnet.core.errors import LinnetError
 from linnet.core.files import make_folder, write_atomic, write_text
 from linnet.sweeps.grid import Grid, grid_from_dict
-from linnet.sweeps.records import HISTORY_SCHEMA, SCHEMA
+from linnet.sweeps.rows import HISTORY_SCHEMA, SCHEMA
 
 
 def machine_info() -> dict:

@@ -1,6 +1,6 @@
 """What a benchmark stores about its run: the run record and its machine-independent figures.
 
-Every benchmark in ``benchmarks/`` times a run, then calls :func:`record`, which fills
+Every benchmark in ``benchmarks/`` times a run, then calls :func:`store`, which fills
 ``benchmark.extra_info`` with the run record (:mod:`linnet.runs.record`, the same keys as
 ``python -m linnet run --json``) for every optimizer and backend, plus the
 machine-independent ``figures`` (final losses at fixed steps, steps to targets, divergence steps,
@@ -23,8 +23,8 @@ def result_info(result) -> dict:
     return run_record(result)
 
 
-def record(benchmark, result=None, *, loss: Tolerance | None = None, no_figures: str | None = None,
-           **figures: Figure) -> dict:
+def store(benchmark, result=None, *, loss: Tolerance | None = None, no_figures: str | None = None,
+          **figures: Figure) -> dict:
     """Store a run's fields and its machine-independent figures in ``benchmark.extra_info``.
 
     Each figure is declared with the tolerance the regression gate compares it under
@@ -37,11 +37,11 @@ def record(benchmark, result=None, *, loss: Tolerance | None = None, no_figures:
     info = benchmark.extra_info
     declared = dict(figures)
     if result is None and loss is not None:
-        raise LinnetError("record(benchmark, loss=...): loss is the tolerance of a result's relative loss; "
+        raise LinnetError("store(benchmark, loss=...): loss is the tolerance of a result's relative loss; "
                           "pass a result, or name the figure otherwise")
     if result is not None:
         if loss is None:
-            raise LinnetError("record(benchmark, result): declare the relative loss's tolerance (loss=...)")
+            raise LinnetError("store(benchmark, result): declare the relative loss's tolerance (loss=...)")
         info.update(result_info(result))
         declared = {"steps": figure(result.steps, exact()), "diverged": figure(result.diverged, exact()),
                     "relative_loss": figure(plain(result.relative_loss), loss), **declared}

@@ -2,7 +2,7 @@
 
 pytest-benchmark compares times, not ``extra_info``. Each benchmark records its figures (final
 losses at fixed steps, steps to targets, divergence, kappa), each with its declared tolerance
-(:mod:`linnet.testing.tolerance`), through :func:`linnet.testing.benchmarking.record`. The pytest plugin
+(:mod:`linnet.testing.tolerance`), through :func:`linnet.testing.benchmarking.store`. The pytest plugin
 (:mod:`linnet.testing.plugin`) compares them with the baseline file and fails
 
 * a benchmark whose figure moved beyond its tolerance, disappeared, appeared, or changed tolerance;

@@ -148,7 +148,7 @@ def pytest_runtest_call(item):
     figures = bench.extra_info.get("figures") or {}
     if not figures and not bench.extra_info.get("no_figures"):
         raise AssertionError(f"regression gate: {item.nodeid} records no machine-independent figure "
-                             "(linnet.testing.benchmarking.record) and does not say why (no_figures=...)")
+                             "(linnet.testing.benchmarking.store) and does not say why (no_figures=...)")
     state.entries[item.nodeid] = gate.entry(figures, bench.extra_info.get("tolerances", {}))
     if state.update:
         return result

@@ -129,7 +129,7 @@ class Figure:
 
 
 def figure(value: Any, tolerance: Tolerance) -> Figure:
-    """Pair a figure's value with its declared tolerance (see :func:`linnet.testing.benchmarking.record`)."""
+    """Pair a figure's value with its declared tolerance (see :func:`linnet.testing.benchmarking.store`)."""
     if not isinstance(tolerance, Tolerance):
         raise LinnetError(f"a figure needs a Tolerance, got {tolerance!r}")
     return Figure(value, tolerance)

@@ -20,7 +20,7 @@ How a claim's verdict is decided (nothing to add to a benchmark that asserts its
   its outcome (they assert the claim: passed = holds, failed = does not hold);
 * a claim none of whose benchmarks ran (deselected, skipped) is ``not run``;
 * the deciding numbers are read from the benchmarks' ``extra_info["figures"]``
-  (:func:`linnet.testing.benchmarking.record`), the same figures the regression gate compares,
+  (:func:`linnet.testing.benchmarking.store`), the same figures the regression gate compares,
   by the entry's ``numbers`` function.
 
 A claim that a benchmark without a ``claim`` marker stores under an unregistered key gets a line

@@ -104,7 +104,7 @@ def run(problem, optimizer, steps: int, *, target: float | None = None, mode: st
     """Run a first-order optimizer on ``problem`` with TensorFlow; see the module docstring.
 
     Args:
-        problem: a :class:`linnet.problems.families.Problem` (float64, or float32 via ``astype``).
+        problem: a :class:`linnet.problems.problem.Problem` (float64, or float32 via ``astype``).
         optimizer: a gd, momentum, adam or rmsprop instance (:func:`linnet.run` parses specs).
         steps: the most updates to apply.
         target: stop once the relative loss is at most this.

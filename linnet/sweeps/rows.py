@@ -1,9 +1,9 @@
-"""One row of a sweep's results table: the member's parameters and its run's record.
+"""One row of a sweep's results table: the member's parameters and its run's record, flattened.
 
 The run fields are those of the one run record (:func:`linnet.runs.record.record`: status code and
 message, steps, diverged and the step of divergence, initial, final and relative loss, gradient
 norm, seconds, backend, linnet version), plus the first step at each relative loss of
-:data:`linnet.sweeps.grid.RECORD_TARGETS`; the member columns are its id, its grid parameters
+:data:`linnet.sweeps.grid.ROW_TARGETS`; the member columns are its id, its grid parameters
 (null where the grid does not set them), its optimizer spec, step limit and target, whether it
 ran in a batch, and ``error``. "Not reached" and "not defined" are null (None), as in the record.
 A member that raised has null run fields and its message in ``error``. :data:`SCHEMA` fixes the
@@ -15,7 +15,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from linnet.runs.record import flat, record
-from linnet.sweeps.grid import PROBLEM_KEYS, RECORD_TARGETS, target_column
+from linnet.sweeps.grid import PROBLEM_KEYS, ROW_TARGETS, target_column
 
 _TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), tuple: pa.string()}
 
@@ -32,7 +32,7 @@ SCHEMA = pa.schema(
     + [(key, _TYPES[kind]) for key, kind in PROBLEM_KEYS.items()]
     + [("optimizer", pa.string()), ("max_steps", pa.int64()), ("target", pa.float64())]
     + list(RUN_FIELDS.items())
-    + [(target_column(t), pa.int64()) for t in RECORD_TARGETS]
+    + [(target_column(t), pa.int64()) for t in ROW_TARGETS]
     + [("batched", pa.bool_()), ("error", pa.string())]
 )
 
@@ -48,18 +48,18 @@ def _member_columns(member: dict) -> dict:
     return row
 
 
-def from_result(member: dict, result, batched: bool = False) -> dict:
+def result_row(member: dict, result, batched: bool = False) -> dict:
     """The row of a member whose run gave ``result``: a :class:`linnet.runs.result.Result`, or a batched
     member's :class:`linnet.runs.batched.MemberResult` (the same fields)."""
     rec = flat(record(result))
     row = _member_columns(member)
     row.update({key: rec[key] for key in RUN_FIELDS})
-    row.update({target_column(t): result.steps_to(t) for t in RECORD_TARGETS})
+    row.update({target_column(t): result.steps_to(t) for t in ROW_TARGETS})
     row.update(batched=batched, error=None)
     return row
 
 
-def failed(member: dict, error: BaseException | str) -> dict:
+def failed_row(member: dict, error: BaseException | str) -> dict:
     """The row of a member whose problem or run raised: its parameters and the message."""
     row = {name: None for name in SCHEMA.names}
     row.update(_member_columns(member))

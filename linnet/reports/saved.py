@@ -1,4 +1,4 @@
-"""Reading pytest-benchmark JSON files into :class:`Run` records (``linnet compare``'s input).
+"""Reading saved pytest-benchmark JSON files into :class:`SavedRun` values (``linnet compare``'s input).
 
 ``pytest benchmarks --benchmark-autosave`` stores them under
 ``.benchmarks/<machine>/NNNN_<commit>_<date>.json``; ``--benchmark-json=FILE`` writes one anywhere.
@@ -38,7 +38,7 @@ class Benchmark:
 
 
 @dataclass
-class Run:
+class SavedRun:
     """One pytest-benchmark JSON file."""
 
     path: Path
@@ -85,7 +85,7 @@ def _foreign(path, why: str) -> LinnetError:
     return LinnetError(f"{path}: not a pytest-benchmark JSON file ({why})")
 
 
-def load_run(path) -> Run:
+def read_file(path) -> SavedRun:
     """Read one pytest-benchmark JSON file; LinnetError naming the file and why if it is not one."""
     path = Path(path)
     try:
@@ -122,9 +122,9 @@ def load_run(path) -> Run:
                                          low=_stat(stats, "min", median), high=_stat(stats, "max", median),
                                          rounds=int(_stat(stats, "rounds", 1)))
     verdicts = data.get(VERDICTS_KEY) if isinstance(data.get(VERDICTS_KEY), list) else []
-    return Run(path=path, datetime=str(data.get("datetime") or ""), commit=data.get("commit_info") or {},
-               machine_info=data["machine_info"], benchmarks=benchmarks,
-               verdicts=[v for v in verdicts if isinstance(v, dict) and "key" in v])
+    return SavedRun(path=path, datetime=str(data.get("datetime") or ""), commit=data.get("commit_info") or {},
+                    machine_info=data["machine_info"], benchmarks=benchmarks,
+                    verdicts=[v for v in verdicts if isinstance(v, dict) and "key" in v])
 
 
 def _stat(stats: dict, name: str, default):
@@ -133,9 +133,9 @@ def _stat(stats: dict, name: str, default):
     return float(value) if ok else float(default)
 
 
-def load_runs(paths) -> list[Run]:
+def read_files(paths) -> list[SavedRun]:
     """Every run named by ``paths``, oldest first, numbered R1, R2, ... and their machines M1, ..."""
-    runs = [load_run(p) for p in find_files(paths)]
+    runs = [read_file(p) for p in find_files(paths)]
     runs.sort(key=lambda r: (r.datetime, str(r.path)))
     seen: dict = {}
     for i, run in enumerate(runs, 1):
