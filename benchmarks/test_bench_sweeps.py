@@ -29,7 +29,7 @@ def _per_member_seconds(problems, spec, steps, target=None):
 
 def test_batched_1000_members(benchmark):
     """1000 members (seeds 0-999, gd[lr=1e-05], 3000 steps, the post's problem) as one program,
-    against member-by-member (20 members timed, scaled to 1000). Issue target: >= 20x, goal < 1 s.
+    against member-by-member (20 members timed, scaled to 1000). Target: >= 20x, goal < 1 s.
     Measured on the 2-core machine: 1.4-1.7 s batched, 38 ms per member one by one, 23-28x."""
     benchmark.group = "sweeps"
     problems = [post_problem(s) for s in range(1000)]
@@ -115,7 +115,7 @@ def _dask_sweep(tmp_path, workers, grid):
 @pytest.mark.slow
 def test_dask_two_workers_against_one(benchmark, tmp_path):
     """A CPU-bound sweep (40 members of 3000 Adam steps, one member per task) on a LocalCluster of
-    2 workers against 1, cluster start-up excluded; issue target >= 1.6x on 2 cores (recorded in
+    2 workers against 1, cluster start-up excluded; target >= 1.6x on 2 cores (recorded in
     extra_info). The three tables (1 worker, 2 workers, in-process) are equal. Also the per-member
     overhead of the dask path against in-process, from the same sweep."""
     pytest.importorskip("dask.distributed")

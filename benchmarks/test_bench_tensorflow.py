@@ -1,4 +1,4 @@
-"""TensorFlow backend timings: the post-faithful per-step loop, the compiled loop, numpy (issue 4).
+"""TensorFlow backend timings: the post-faithful per-step loop, the compiled loop, numpy.
 
 Targets (docs/design.md, "Performance targets"), reported as ratios measured side by side in one run,
 never asserted (wall time depends on the machine):
@@ -44,7 +44,7 @@ def numpy_result(problem):
 
 def _agrees(result, reference, rtol=1e-6) -> float:
     """Relative difference of final losses (round-off, so kept out of the gated ``figures``);
-    asserts the issue's 1e-6 for gd."""
+    asserts the required 1e-6 for gd."""
     diff = abs(result.final_loss - reference.final_loss) / reference.final_loss
     assert not result.diverged and result.steps == STEPS
     assert diff <= rtol

@@ -2,7 +2,7 @@
 
 Quick benchmarks (CI): the preconditioners' inner iterations at depth 3 and 6, and a 330k-parameter
 run to relative 1e-10 with gd beside it for the same wall time. Slow ones (``-m slow``, run once for
-docs/wide.md): the issue's target (ydim = xdim = 256, width 1024, depth 3: 1.6 M parameters) with
+docs/wide.md): the wide target (ydim = xdim = 256, width 1024, depth 3: 1.6 M parameters) with
 peak memory measured in a fresh interpreter, and time and memory per step against width and depth
 with fitted exponents (set LINNET_WIDE_FIGURE=path to also draw the scaling figure).
 
@@ -150,7 +150,7 @@ def test_wide_lm_against_gd_same_wall_time(benchmark):
     assert lm.relative_loss <= 1e-10 and gd.relative_loss <= 1e-10
 
 
-# -- slow: the issue's target and the scaling figure ---------------------------------------------
+# -- slow: the wide target and the scaling figure ------------------------------------------------
 
 TARGET_SCRIPT = """
 import json, resource, sys, time
@@ -175,7 +175,7 @@ print(json.dumps(dict(seconds=seconds, steps=r.steps, relative_loss=r.relative_l
 
 
 def run_target_in_subprocess() -> dict:
-    """The issue's target run in a fresh interpreter; peak RSS (ru_maxrss) against the RSS after imports."""
+    """The wide target run in a fresh interpreter; peak RSS (ru_maxrss) against the RSS after imports."""
     here = os.path.dirname(os.path.abspath(__file__))
     code = TARGET_SCRIPT.format(root=os.path.dirname(here), bench=here)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -197,7 +197,7 @@ def test_wide_target(benchmark):
     store(benchmark, steps=figure(out["steps"], EXACT), relative_loss=figure(out["relative_loss"], LOSS),
            inner_total=figure(sum(out["inner"]), EXACT))
     assert out["relative_loss"] <= 1e-10
-    assert above < 2**30  # the issue's bound: 1 GiB above the interpreter's baseline
+    assert above < 2**30  # the stated bound: 1 GiB above the interpreter's baseline
 
 
 WIDTHS = (64, 128, 256, 512, 1024, 2048)

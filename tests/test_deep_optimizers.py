@@ -69,7 +69,7 @@ def test_gauss_newton_negative_control():
 
 @pytest.mark.parametrize("depth, budget", [(3, 100), (4, 300)])
 @pytest.mark.parametrize("spec", ["lm", "gauss-newton[step=0.5]"])
-def test_issue_targets_at_depth(spec, depth, budget):
+def test_targets_at_depth(spec, depth, budget):
     """Relative 1e-24 at depth 3 and 4 (width 6). Measured, seeds 0-2: lm 16-21 steps, gauss-newton
     (step 0.5) 45-63 steps; step 1 stalls (seed 0: 3e-3 after 100 steps, no damping), step 0.2 needs
     ~143 at depth 4."""

@@ -15,7 +15,7 @@ from linnet.problems.losses import product
 
 
 def _independent_draw(seed, dims, nsamples=1000, cond=1e-5):
-    """The issue's text, written out: W1..WN = randn(h_{k-1}, h_k) in turn, then A, then X."""
+    """The documented draw order (docs/design.md), written out: W1..WN = randn(h_{k-1}, h_k) in turn, then A, then X."""
     rs = np.random.RandomState(seed)
     Ws = [rs.randn(dims[k], dims[k + 1]) for k in range(len(dims) - 1)]
     A = np.linspace(1, cond, dims[0])[:, None] * rs.rand(dims[0], dims[-1])
@@ -51,7 +51,7 @@ def test_depth_two_is_the_post_draw_for_draw(seed):
 
 @given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 7), min_size=0, max_size=5),
        st.integers(1, 7), st.integers(1, 7))
-def test_extended_draw_matches_the_issue(seed, widths, ydim, xdim):
+def test_extended_draw_matches_the_documented_order(seed, widths, ydim, xdim):
     Ws, A, X = _independent_draw(seed, (ydim, *widths, xdim), nsamples=5)
     p = linnet.post_problem(seed, widths=widths, ydim=ydim, xdim=xdim, nsamples=5)
     assert p.depth == len(widths) + 1 and p.describe()["widths"] == widths

@@ -1,5 +1,5 @@
 """The regression gate: declared tolerances, baseline files, and real pytest runs showing that each
-loophole of the old gate (issue 9) now fails."""
+loophole of an earlier gate now fails."""
 
 import json
 import os

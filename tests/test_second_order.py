@@ -1,4 +1,4 @@
-"""Second-order optimizers: structured Gauss-Newton algebra, the issue's numbers, LM, K-FAC, ALS, scipy peer."""
+"""Second-order optimizers: structured Gauss-Newton algebra, the documented numbers, LM, K-FAC, ALS, scipy peer."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def test_step_invariant_to_nsamples_given_S():
     assert _rel(a, b) < 1e-10
 
 
-# -- Gauss-Newton: the issue's numbers -------------------------------------------------------
+# -- Gauss-Newton: the documented numbers ----------------------------------------------------
 
 
 def _contraction(losses, lo, hi):

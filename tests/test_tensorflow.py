@@ -1,4 +1,4 @@
-"""The TensorFlow backend against the numpy backend (issue 4).
+"""The TensorFlow backend against the numpy backend.
 
 Measured on the post problem, float64, seeds 0-2, 3000 steps (TF 2.21, Keras 3.15, numpy 2.4):
 
@@ -11,7 +11,7 @@ adam lr 1e-2, 1e-4            2e-15                            8e-16 (100), 4.1e
 rmsprop lr 1e-4               1.1e-8                           6e-16 (100), 1.1e-8 (all)
 ============================  ===============================  =================================
 
-The issue asks for 1e-6 (gd, momentum), 1e-4 (adam, rmsprop) on final losses and 1e-10 on the
+The agreement required is 1e-6 (gd, momentum), 1e-4 (adam, rmsprop) on final losses and 1e-10 on the
 first 100 steps; these tests assert those, and also a 1e-12 bound on whole histories where round-off
 is all that separates the backends: it catches hyperparameters rounded through float32 (Keras' and
 TF1's default, which gave 5e-7 for momentum and 2e-5 for adam).
@@ -48,7 +48,7 @@ pytestmark = pytest.mark.tensorflow
 
 STEPS = 3000
 SEEDS = (0, 1, 2)
-#: the issue's tolerances on final losses after 3000 steps, by optimizer name
+#: the required tolerances on final losses after 3000 steps, by optimizer name
 FINAL_TOL = {"gd": 1e-6, "momentum": 1e-6, "adam": 1e-4, "rmsprop": 1e-4}
 HISTORY_TOL = 1e-10  # first 100 steps
 #: whole 3000-step histories: measured 4e-15 (gd, momentum, adam) and 1.1e-8 (rmsprop lr 1e-4)
