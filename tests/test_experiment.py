@@ -7,8 +7,9 @@ import pytest
 from linnet.claims.post.constants import POST_GN_STEPS
 from linnet.claims.post.producers import float32_runs
 from linnet.core.errors import LinnetError
+from linnet.problems.families import PARAMETERS
 from linnet.runs.experiment import MEMBER_KEYS, Member, Runs
-from linnet.sweeps.grid import PROBLEM_KEYS, Grid, member_id
+from linnet.sweeps.grid import Grid, member_id
 
 
 def test_member_id_is_the_sweeps_id():
@@ -57,4 +58,4 @@ def test_producers_describe_their_runs():
 
 
 def test_a_member_describes_every_grid_parameter():
-    assert set(PROBLEM_KEYS) | {"optimizer", "steps", "target"} <= set(MEMBER_KEYS)
+    assert set(PARAMETERS) | {"optimizer", "steps", "target"} <= set(MEMBER_KEYS)

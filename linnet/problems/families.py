@@ -41,6 +41,13 @@ POST_NSAMPLES = 1000
 POST_COND = 1e-5
 
 FAMILIES = ("post", "conditioned")
+#: the problem parameters, with the type of one value: what :func:`make_problem` takes (``family``
+#: names the constructor, ``dtype`` casts the problem), what a sweep's grid may vary and what an
+#: experiment's :class:`~linnet.runs.experiment.Member` describes; defined here once
+PARAMETERS: dict[str, type] = {
+    "family": str, "seed": int, "kappa": float, "cond": float, "nsamples": int, "xdim": int, "wdim": int,
+    "ydim": int, "rank": int, "depth": int, "widths": tuple, "init": str, "init_scale": float, "dtype": str,
+}
 
 
 def _check_dims(xdim, ydim, widths, nsamples, seed):

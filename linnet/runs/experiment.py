@@ -19,13 +19,12 @@ import json
 from collections.abc import Iterator, Mapping
 
 from linnet.core.errors import LinnetError
+from linnet.problems.families import PARAMETERS
 
-#: what a member may describe: the problem parameters a sweep's grid varies (family, seed, kappa,
-#: cond, nsamples, dimensions, depth, widths, init, dtype) and the problems' ``init_scale``, the
+#: what a member may describe: the problem parameters (:data:`linnet.problems.families.PARAMETERS`), the
 #: optimizer spec, step limit and target relative loss, the backend, and ``start``, a named variant
 #: of the initialisation ("post" or "balanced": ``Problem.balanced()`` of the same product)
-MEMBER_KEYS = ("family", "seed", "kappa", "cond", "nsamples", "xdim", "wdim", "ydim", "rank", "depth",
-               "widths", "init", "init_scale", "dtype", "start", "optimizer", "steps", "target", "backend")
+MEMBER_KEYS = (*PARAMETERS, "start", "optimizer", "steps", "target", "backend")
 _MISSING = object()
 
 

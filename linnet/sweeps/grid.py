@@ -15,15 +15,10 @@ from dataclasses import dataclass, field
 
 from linnet.core.errors import LinnetError
 from linnet.optimizers.spec import parse
+from linnet.problems.families import PARAMETERS
 from linnet.runs.experiment import member_id
 from linnet.runs.record import TARGETS, steps_to_key
 
-#: problem parameters a grid may vary, with the type of one value; passed to ``make_problem``
-#: (``family`` names the constructor, ``dtype`` casts the problem)
-PROBLEM_KEYS = {
-    "family": str, "seed": int, "kappa": float, "cond": float, "nsamples": int, "xdim": int, "wdim": int,
-    "ydim": int, "rank": int, "depth": int, "widths": tuple, "init": str, "dtype": str,
-}
 DTYPES = ("float64", "float32")
 #: relative losses whose first-reaching step every row holds (columns ``steps_to_1e-2`` ...): every
 #: second decade to 1e-12, and the run record's own targets (:data:`linnet.runs.record.TARGETS`)
@@ -33,7 +28,7 @@ target_column = steps_to_key
 
 
 def _check_value(key: str, value):
-    kind = PROBLEM_KEYS[key]
+    kind = PARAMETERS[key]
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
         if isinstance(value, float) and value.is_integer():
             return int(value)
@@ -58,7 +53,7 @@ class Grid:
     """A sweep's grid.
 
     Attributes:
-        problem: {parameter: list of values}, parameters from :data:`PROBLEM_KEYS`; a grid
+        problem: {parameter: list of values}, parameters from :data:`linnet.problems.families.PARAMETERS`; a grid
             with ``kappa`` or ``rank`` and no ``family`` is of the conditioned family.
         optimizers: canonical optimizer specs.
         steps: the most updates per member.
@@ -73,10 +68,10 @@ class Grid:
     def __post_init__(self):
         problem = {}
         for key, values in self.problem.items():
-            if key not in PROBLEM_KEYS:
-                raise LinnetError(f"unknown grid key {key!r}; choose from {', '.join(PROBLEM_KEYS)}, "
+            if key not in PARAMETERS:
+                raise LinnetError(f"unknown grid key {key!r}; choose from {', '.join(PARAMETERS)}, "
                                   "optimizer, steps, target")
-            if PROBLEM_KEYS[key] is tuple:  # one list of widths, or a list of them
+            if PARAMETERS[key] is tuple:  # one list of widths, or a list of them
                 values = [values] if isinstance(values, (list, tuple)) and all(
                     isinstance(w, int) for w in values) else values
             if not isinstance(values, (list, tuple)):

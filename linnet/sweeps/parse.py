@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 
 from linnet.core.errors import LinnetError
-from linnet.sweeps.grid import PROBLEM_KEYS, Grid, grid_from_dict
+from linnet.problems.families import PARAMETERS
+from linnet.sweeps.grid import Grid, grid_from_dict
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,7 +33,7 @@ _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?inf$", re.I
 
 
 def _one(key: str, text: str):
-    kind = PROBLEM_KEYS[key]
+    kind = PARAMETERS[key]
     text = text.strip()
     if kind is str:
         return text
@@ -53,14 +54,14 @@ def _one(key: str, text: str):
 
 def parse_values(key: str, text: str) -> list:
     """The values of one grid key from command-line text: ``0-19``, ``1,1e2,1e4``, ``6x6,8x8``."""
-    if key not in PROBLEM_KEYS:
+    if key not in PARAMETERS:
         raise LinnetError(f"unknown grid key {key!r}")
     values = []
     for item in text.split(","):
         if not item.strip():
             raise LinnetError(f"grid key {key!r}: empty value in {text!r}")
         m = _RANGE.match(item)
-        if m and PROBLEM_KEYS[key] is int:
+        if m and PARAMETERS[key] is int:
             lo, hi = int(m.group(1)), int(m.group(2))
             if hi < lo:
                 raise LinnetError(f"grid key {key!r}: empty range {item.strip()!r}")
@@ -71,7 +72,7 @@ def parse_values(key: str, text: str) -> list:
 
 
 def _from_toml_value(key: str, value):
-    if isinstance(value, str) and PROBLEM_KEYS.get(key) not in (str, None):
+    if isinstance(value, str) and PARAMETERS.get(key) not in (str, None):
         return parse_values(key, value)
     return value
 
@@ -89,5 +90,5 @@ def read_grid_file(path: Path | str) -> Grid:
     out = {}
     for key, value in data.items():
         name = aliases.get(key, key)
-        out[key] = _from_toml_value(name, value) if name in PROBLEM_KEYS else value
+        out[key] = _from_toml_value(name, value) if name in PARAMETERS else value
     return grid_from_dict(out)

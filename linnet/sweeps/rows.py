@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from linnet.problems.families import PARAMETERS
 from linnet.runs.record import flat, record
-from linnet.sweeps.grid import PROBLEM_KEYS, ROW_TARGETS, target_column
+from linnet.sweeps.grid import ROW_TARGETS, target_column
 
 _TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), tuple: pa.string()}
 
@@ -29,7 +30,7 @@ RUN_FIELDS = {
 
 SCHEMA = pa.schema(
     [("id", pa.string())]
-    + [(key, _TYPES[kind]) for key, kind in PROBLEM_KEYS.items()]
+    + [(key, _TYPES[kind]) for key, kind in PARAMETERS.items()]
     + [("optimizer", pa.string()), ("max_steps", pa.int64()), ("target", pa.float64())]
     + list(RUN_FIELDS.items())
     + [(target_column(t), pa.int64()) for t in ROW_TARGETS]
@@ -42,7 +43,7 @@ HISTORY_SCHEMA = pa.schema([("id", pa.string()), ("losses", pa.list_(pa.float64(
 def _member_columns(member: dict) -> dict:
     row = {"id": member["id"], "optimizer": member["optimizer"], "max_steps": member["steps"],
            "target": member.get("target")}
-    for key in PROBLEM_KEYS:
+    for key in PARAMETERS:
         value = member.get(key)
         row[key] = "x".join(map(str, value)) if isinstance(value, (list, tuple)) else value
     return row

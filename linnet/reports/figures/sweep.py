@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from linnet.core.errors import LinnetError
+from linnet.problems.families import PARAMETERS
 from linnet.reports.figures.style import LINESTYLES, PALETTE, Styles, new_figure, not_reached
-from linnet.sweeps.grid import PROBLEM_KEYS, target_column
+from linnet.sweeps.grid import target_column
 
 
 def _column(df, name: str):
@@ -103,7 +104,7 @@ def profile_costs(df, metric: str = "steps", target: float = 1e-10):
         cost = df["seconds"] * steps / df["steps"].clip(lower=1)
     else:
         raise LinnetError(f"a performance profile measures steps or seconds, not {metric!r}")
-    problem = [k for k in PROBLEM_KEYS if k in df.columns and df[k].notna().any()]
+    problem = [k for k in PARAMETERS if k in df.columns and df[k].notna().any()]
     key = df[problem].astype(str).agg("|".join, axis=1)  # one problem per parameter combination
     table = df.assign(_cost=cost, _problem=key).pivot_table(index="_problem", columns="optimizer", values="_cost",
                                                             aggfunc="first", dropna=False)
