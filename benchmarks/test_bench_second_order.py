@@ -108,10 +108,10 @@ def test_lm_vs_scipy_lm(benchmark):
     # threads, array alignment) changes MINPACK's accepted step at iteration 2 and the count moves
     # 10-20 between identical runs (README, "The regression gate"); gated: that it reaches the target
     store(benchmark, result, loss=LOSS, steps_to_1e28=figure(result.steps_to(1e-28), EXACT),
-           scipy_reached_target=figure(peer.status == linnet.runs.result.TARGET_REACHED, EXACT))
+           scipy_reached_target=figure(peer.status == linnet.optimizers.stopping.TARGET_REACHED, EXACT))
     benchmark.extra_info.update(lm_seconds=t_lm, scipy_lm_seconds=t_scipy, speedup_vs_scipy_lm=t_scipy / t_lm,
                                 scipy_steps=peer.steps)
-    assert result.status == peer.status == linnet.runs.result.TARGET_REACHED
+    assert result.status == peer.status == linnet.optimizers.stopping.TARGET_REACHED
     assert peer.steps <= SCIPY_LM_STEPS, peer.steps
 
 

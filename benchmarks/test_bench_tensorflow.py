@@ -17,7 +17,7 @@ import pytest
 from helpers import LOSS
 
 import linnet
-from linnet.runs.backends import tensorflow as tf_backend
+from linnet.runs.backends.tf_runtime import configure_environment
 from linnet.testing.benchmarking import store
 
 pytestmark = pytest.mark.tensorflow
@@ -32,7 +32,7 @@ TARGETS = {"compiled_speedup": 4.0, "numpy_speedup": 20.0}
 
 @pytest.fixture(scope="module")
 def problem():
-    tf_backend.configure_environment()
+    configure_environment()
     pytest.importorskip("tensorflow")
     return linnet.post_problem(SEED)
 

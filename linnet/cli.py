@@ -15,12 +15,14 @@ import sys
 import linnet
 from linnet.core.arguments import integer, number
 from linnet.core.errors import LinnetError
+from linnet.core.validation import BACKENDS
 from linnet.optimizers import spec
+from linnet.optimizers.help import describe_all
+from linnet.optimizers.stopping import MESSAGES
 from linnet.problems.families import FAMILIES, POST_COND, POST_DIMS, POST_NSAMPLES, make_problem
 from linnet.problems.inits import INITS
 from linnet.reports import register as register_reports
-from linnet.runs.loop import BACKENDS, run
-from linnet.runs.result import MESSAGES
+from linnet.runs.loop import run
 from linnet.sweeps.commands import register as register_sweeps
 
 EXIT_USAGE = 2
@@ -63,7 +65,7 @@ def _problems_help() -> str:
         "                drawn with RandomState(seed) in the order W1, W2, A, X\n"
         "  conditioned   A = U diag(s) V^T, s log-spaced from 1 to 1/kappa, rank(A) <= wdim\n"
         f"initialisations: {', '.join(INITS)}\n"
-        "optimizers (spec strings):\n" + spec.describe_all()
+        "optimizers (spec strings):\n" + describe_all()
     )
 
 

@@ -28,6 +28,7 @@ from linnet.claims.post.second_order import (
     check_lm_floor,
     check_second_order,
 )
+from linnet.optimizers.stopping import COMPLETED, DIVERGED
 from linnet.problems.families import post_problem
 from linnet.runs import result as results
 from linnet.runs.experiment import Runs
@@ -40,7 +41,7 @@ def made(spec, relative_losses, problem=PROBLEM, traces=None, weights=None, grad
     """A Result of ``spec`` whose relative-loss history is ``relative_losses``."""
     rel = np.asarray(relative_losses, dtype=float)
     steps = len(rel) - 1
-    status = results.DIVERGED if not np.isfinite(rel[-1]) else results.COMPLETED
+    status = DIVERGED if not np.isfinite(rel[-1]) else COMPLETED
     norms = np.ones_like(rel) if grad_norms is None else np.asarray(grad_norms, float)
     return results.stopped(status, steps, spec, "numpy", problem, rel * problem.y_norm2, norms,
                            problem.weights if weights is None else weights, 0.0, traces)

@@ -6,6 +6,7 @@ import pytest
 
 from linnet.claims.post import at_depth as ad
 from linnet.core.errors import LinnetError
+from linnet.optimizers.stopping import COMPLETED, DIVERGED
 from linnet.problems.families import post_problem
 from linnet.problems.problem import numerical_rank, singular_values
 from linnet.runs import result as results
@@ -19,7 +20,7 @@ SEEDS = range(2)
 def made(spec, relative_losses, problem, grad_norms=None):
     """A Result of ``spec`` on ``problem`` whose relative-loss history is ``relative_losses``."""
     rel = np.asarray(relative_losses, dtype=float)
-    status = results.DIVERGED if not np.isfinite(rel[-1]) else results.COMPLETED
+    status = DIVERGED if not np.isfinite(rel[-1]) else COMPLETED
     norms = np.ones_like(rel) if grad_norms is None else np.asarray(grad_norms, float)
     return results.stopped(status, len(rel) - 1, spec, "numpy", problem, rel * problem.y_norm2, norms,
                            problem.weights, 0.0)

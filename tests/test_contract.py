@@ -6,7 +6,8 @@ import pytest
 
 import linnet
 from linnet.optimizers.base import Optimizer
-from linnet.optimizers.spec import REGISTRY, format_spec, parse
+from linnet.optimizers.registry import REGISTRY
+from linnet.optimizers.spec import format_spec, parse
 from linnet.runs.record import record
 
 SPECS = sorted(cls.example for cls in REGISTRY.values())
@@ -69,7 +70,7 @@ def test_divergence_is_a_result(problem, spec):
     """Layers scaled far up make the loss overflow: every optimizer returns a diverged result."""
     bad = problem.with_weights(tuple(W * 1e160 for W in problem.weights))
     result = linnet.run(bad, spec, STEPS)
-    assert result.diverged and result.status == linnet.runs.result.DIVERGED and result.final_loss is None
+    assert result.diverged and result.status == linnet.optimizers.stopping.DIVERGED and result.final_loss is None
     assert record(result)["divergence_step"] == result.steps
 
 
@@ -80,4 +81,4 @@ def test_first_order_divergence_from_a_large_step(problem, spec):
         pytest.skip("normalised steps: the step length is bounded by lr, so a large lr need not diverge")
     huge = type(opt)(**{**{f: getattr(opt, f) for f in opt.__dataclass_fields__}, "lr": 10.0})
     result = linnet.run(problem, huge, 50)
-    assert result.diverged and result.status == linnet.runs.result.DIVERGED
+    assert result.diverged and result.status == linnet.optimizers.stopping.DIVERGED

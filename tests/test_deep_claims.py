@@ -3,11 +3,12 @@
 import numpy as np
 
 from linnet.claims.literature import dynamics as dc
+from linnet.problems.families import post_problem
 from linnet.problems.losses import product
 
 
 def test_end_to_end_update_at_depth_one_is_the_gradient():
-    p = dc.post_problem(0, depth=1, nsamples=0)
+    p = post_problem(0, depth=1, nsamples=0)
     G = np.ones((10, 6))
     np.testing.assert_allclose(dc.end_to_end_update(p.weights, G), G)
 

@@ -8,8 +8,8 @@ from linnet.claims.post.constants import POST_GN_STEPS
 from linnet.claims.post.producers import float32_runs
 from linnet.core.errors import LinnetError
 from linnet.problems.families import PARAMETERS
-from linnet.runs.experiment import MEMBER_KEYS, Member, Runs
-from linnet.sweeps.grid import Grid, member_id
+from linnet.runs.experiment import MEMBER_KEYS, Member, Runs, member_id
+from linnet.sweeps.grid import Grid
 
 
 def test_member_id_is_the_sweeps_id():

@@ -142,3 +142,96 @@ def test_tensorflow_is_imported_only_by_the_backend():
         mods = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         mods |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         assert not {m for m in mods if m.split(".")[0] in ("tensorflow", "keras")}, name
+
+
+# -- one home per name ----------------------------------------------------------------------------
+#: the one facade: it imports names so that ``linnet.run``, ``linnet.Problem``, ... exist
+FACADE = "linnet"
+USERS = [ROOT.parent / "tests", ROOT.parent / "benchmarks", ROOT.parent / "conftest.py"]
+
+
+def unused_imports(source: str, modules=frozenset()) -> list[str]:
+    """The names ``source`` imports with ``from linnet... import name`` and never uses: imported only
+    to be re-exported. Names in ``modules`` (submodules a package ``__init__`` imports to run them,
+    as linnet.optimizers registers its optimizers) are not counted."""
+    tree = ast.parse(source)
+    imported = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] == "linnet"):
+            for a in node.names:
+                if f"{node.module}.{a.name}" not in modules:
+                    imported[a.asname or a.name] = node.lineno
+    # a use is a Name anywhere outside the import (``name(...)``, ``name.attr``, an annotation, ...)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return sorted(set(imported) - used)
+
+
+def test_unused_imports_found():
+    source = ("from linnet.core.validation import BACKENDS, check_steps  # re-exported\n"
+              "from linnet.optimizers import stopping\n"
+              "from linnet.runs import record as rec\n"
+              "import numpy as np\n"
+              "def f(steps):\n"
+              "    return check_steps(steps), stopping.COMPLETED\n")
+    assert unused_imports(source) == ["BACKENDS", "rec"]
+    assert unused_imports(source, modules={"linnet.runs.record"}) == ["BACKENDS"]
+    assert unused_imports("from linnet.core.errors import LinnetError\nx: LinnetError\n") == []
+
+
+def test_no_module_imports_a_name_only_to_re_export_it():
+    """A name has one home, the module that defines it: no module but the facade imports a name it
+    does not use (package ``__init__``s may import their submodules to run them)."""
+    bad = {}
+    for name, path in MODULES.items():
+        if name == FACADE:
+            continue
+        modules = frozenset(MODULES) if path.name == "__init__.py" else frozenset()
+        unused = unused_imports(path.read_text(), modules)
+        if unused:
+            bad[name] = unused
+    assert not bad, f"re-exported (import these from their defining module instead): {bad}"
+
+
+def defined_names(source: str) -> set[str]:
+    """The names a module's own top level binds (defs, classes, assignments), not those it imports."""
+    names = set()
+    stack = list(ast.parse(source).body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+            stack += [n for field in ("body", "orelse", "finalbody") for n in getattr(node, field, [])]
+            stack += [n for h in getattr(node, "handlers", []) for n in h.body]
+        elif not isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names
+
+
+def imports_from_elsewhere(source: str) -> list[str]:
+    """``from linnet.X import name`` where linnet.X neither defines ``name`` nor has a submodule
+    ``name``: the name is imported from a module that only imports it."""
+    bad = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in MODULES):
+            continue
+        if node.module == FACADE:
+            continue
+        defined = defined_names(MODULES[node.module].read_text())
+        bad += [f"{node.module}.{a.name}" for a in node.names
+                if a.name not in defined and f"{node.module}.{a.name}" not in MODULES]
+    return bad
+
+
+def test_imports_from_elsewhere_found():
+    assert imports_from_elsewhere("from linnet.runs.loop import run, LinnetError\n") == ["linnet.runs.loop.LinnetError"]
+    assert imports_from_elsewhere("from linnet.core.errors import LinnetError\nfrom linnet import run\n") == []
+    assert imports_from_elsewhere("from linnet.optimizers import stopping\n") == []
+
+
+def test_names_are_imported_from_their_defining_module():
+    paths = [*ROOT.rglob("*.py")]
+    for user in USERS:
+        paths += [user] if user.is_file() else sorted(user.rglob("*.py"))
+    bad = {str(p.relative_to(ROOT.parent)): found for p in paths if (found := imports_from_elsewhere(p.read_text()))}
+    assert not bad, bad

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 import linnet
 from linnet.optimizers.first_order import Momentum
-from linnet.optimizers.spec import REGISTRY, format_spec, parse
+from linnet.optimizers.registry import REGISTRY
+from linnet.optimizers.spec import format_spec, parse
 from linnet.problems.losses import evaluate
 
 

@@ -22,6 +22,7 @@ from linnet.core import files
 from linnet.core.errors import LinnetError  # noqa: E402
 from linnet.reports import reproduce  # noqa: E402
 from linnet.reports.figures import corrected, post  # noqa: E402
+from linnet.reports.reproduction import LONG_MAX_STEPS, compute, post_lm_spec  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -29,7 +30,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def rep():
     """The full default reproduction on seed 0 (numpy): a few seconds."""
-    return reproduce.compute(seed=0, progress=False)
+    return compute(seed=0, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,7 @@ def test_summary_second_order_runs_match_direct_runs(summary, problem, spec):
 
 
 def test_summary_post_metric_is_the_posts_sum_squared(summary, problem):
-    spec = reproduce.post_lm_spec(0.2)
+    spec = post_lm_spec(0.2)
     direct = linnet.run(problem, spec, 200)
     R = direct.weights[0] @ direct.weights[1] - problem.A
     post_metric = float(np.sum(R @ problem.X)) ** 2  # the post's np.sum(Yhat - Y)**2
@@ -140,7 +141,7 @@ def test_summary_balanced_matches_direct_runs(summary, problem):
 
 def test_summary_long_gd_matches_a_direct_run(summary, problem):
     got = summary["long_gd"]
-    direct = linnet.run(problem, "gd[lr=1e-05]", reproduce.LONG_MAX_STEPS, target=1e-12)
+    direct = linnet.run(problem, "gd[lr=1e-05]", LONG_MAX_STEPS, target=1e-12)
     assert got["reached"] and got["steps"] == direct.steps
     assert 1e5 <= got["steps"] <= 1e6  # "order 1e5"
     # the prediction from the curvature at the minimum is within 10 % of the count
@@ -210,7 +211,7 @@ def test_post_figure_with_lm_plots_sum_r_squared(rep):
     ax1, ax2 = fig.axes
     lm = {ln.get_label(): ln for ln in ax1.get_lines() if ln.get_label().startswith("LM")}
     assert list(lm) == ["LM step=0.05", "LM step=0.2"]
-    metric = rep.post_lm[reproduce.post_lm_spec(0.2)].traces["post_metric"]
+    metric = rep.post_lm[post_lm_spec(0.2)].traces["post_metric"]
     np.testing.assert_array_equal(lm["LM step=0.2"].get_ydata(), metric[:191])
     assert lm["LM step=0.05"].get_linewidth() == 5
     # the post's LM never recorded gradient magnitudes: named in the lower legend's title, no entry

@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import linnet
-from linnet.runs import result as results
+from linnet.optimizers.stopping import COMPLETED, DIVERGED, STOPPED_BY_CALLBACK, TARGET_REACHED
 from linnet.runs.batched import gd_steps_to_target
 
 
 def test_gd_post_seed0_final_loss():
     r = linnet.run(linnet.post_problem(0), "gd[lr=1e-05]", 3000)
-    assert r.steps == 3000 and not r.diverged and r.status == results.COMPLETED
+    assert r.steps == 3000 and not r.diverged and r.status == COMPLETED
     assert r.final_loss == pytest.approx(73.06301, rel=1e-6)
     assert len(r.losses) == len(r.grad_norms) == 3001
 
@@ -26,7 +26,7 @@ def test_adam_post_seed0_final_loss():
 
 def test_gd_1e4_diverges_within_10_steps_and_says_so():
     r = linnet.run(linnet.post_problem(0), "gd[lr=0.0001]", 3000)
-    assert r.diverged and r.status == results.DIVERGED
+    assert r.diverged and r.status == DIVERGED
     assert r.steps < 10 and r.divergence_step == r.steps
     assert not np.isfinite(r.losses[-1]) and np.all(np.isfinite(r.losses[:-1]))
     assert r.final_loss is None and r.relative_loss is None
@@ -56,7 +56,7 @@ def test_target_stops_early():
     full = linnet.run(p, "adam[lr=0.01]", 3000)
     target = full.relative_losses[1234]
     stopped = linnet.run(p, "adam[lr=0.01]", 3000, target=target)
-    assert stopped.status == results.TARGET_REACHED
+    assert stopped.status == TARGET_REACHED
     assert stopped.steps == full.steps_to(target) <= 1234
     assert stopped.relative_loss <= target
 
@@ -69,7 +69,7 @@ def test_callback_stops():
         return step == 9
 
     r = linnet.run(linnet.post_problem(0), "gd[lr=1e-05]", 100, callback=callback)
-    assert r.status == results.STOPPED_BY_CALLBACK and r.steps == 9 and len(seen) == 10
+    assert r.status == STOPPED_BY_CALLBACK and r.steps == 9 and len(seen) == 10
 
 
 def test_zero_steps():

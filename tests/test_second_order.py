@@ -186,7 +186,7 @@ def test_lm_reaches_1e28_monotonically(family):
         problem = (linnet.post_problem(seed) if family == "post"
                    else linnet.conditioned_problem(kappa=1e5, seed=seed))
         result = linnet.run(problem, "lm", budget, target=1e-28)
-        assert result.status == linnet.runs.result.TARGET_REACHED, (seed, result.relative_loss)
+        assert result.status == linnet.optimizers.stopping.TARGET_REACHED, (seed, result.relative_loss)
         assert np.all(np.diff(result.losses) <= 0)
         mu = np.diff(np.log(result.traces["damping"]))
         increases += np.sum(mu > 0)
@@ -210,7 +210,7 @@ def test_lm_rejects_uphill_steps_and_raises_damping():
 
 def test_lm_stops_at_the_floor_without_claiming_convergence():
     result = linnet.run(linnet.post_problem(0), "lm", 200)
-    assert result.status == linnet.runs.result.NO_PROGRESS and result.relative_loss < 1e-28
+    assert result.status == linnet.optimizers.stopping.NO_PROGRESS and result.relative_loss < 1e-28
     assert "converged" not in result.message
 
 
@@ -256,7 +256,7 @@ def test_als_and_closed_form_reach_1e26():
 def test_scipy_peer(method):
     problem = linnet.post_problem(0)
     result = linnet.run(problem, f"scipy[method={method}]", 100, target=1e-28)
-    assert result.status == linnet.runs.result.TARGET_REACHED
+    assert result.status == linnet.optimizers.stopping.TARGET_REACHED
     assert np.all(np.diff(result.losses) <= 0)
     assert len(linnet.run(problem, f"scipy[method={method}]", 3).losses) == 4
 

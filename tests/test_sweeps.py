@@ -15,9 +15,10 @@ from linnet.cli import main
 from linnet.core.errors import LinnetError
 from linnet.reports.figures.sweep import profile_curves
 from linnet.runs.batched import run_batched
+from linnet.runs.experiment import member_id
 from linnet.sweeps.driver import plan_tasks, run_sweep
 from linnet.sweeps.execute import run_members
-from linnet.sweeps.grid import ROW_TARGETS, Grid, grid_from_dict, member_id, target_column
+from linnet.sweeps.grid import ROW_TARGETS, Grid, grid_from_dict, target_column
 from linnet.sweeps.parse import parse_values, read_grid_file
 from linnet.sweeps.rows import SCHEMA
 from linnet.sweeps.store import load

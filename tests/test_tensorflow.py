@@ -40,9 +40,10 @@ import pytest
 
 import linnet
 from linnet.optimizers.base import Optimizer
-from linnet.optimizers.spec import REGISTRY
-from linnet.runs import result as results
+from linnet.optimizers.registry import REGISTRY
+from linnet.optimizers.stopping import COMPLETED, DIVERGED, STOPPED_BY_CALLBACK, TARGET_REACHED
 from linnet.runs.backends import tensorflow as tf_backend
+from linnet.runs.backends.tf_runtime import configure_environment
 
 pytestmark = pytest.mark.tensorflow
 
@@ -66,7 +67,7 @@ EPS32 = float(np.finfo(np.float32).eps)
 
 @pytest.fixture(scope="module")
 def tensorflow():
-    tf_backend.configure_environment()  # before TensorFlow loads, as the backend does
+    configure_environment()  # before TensorFlow loads, as the backend does
     return pytest.importorskip("tensorflow")
 
 
@@ -178,7 +179,7 @@ def test_divergence_at_the_same_step(tensorflow, seed):
     assert ref.diverged and ref.divergence_step < 20
     for mode in ("compiled", "per-step"):
         got = linnet.run(p, "gd[lr=0.0001]", STEPS, backend="tensorflow", mode=mode)
-        assert got.diverged and got.status == results.DIVERGED
+        assert got.diverged and got.status == DIVERGED
         assert got.divergence_step == ref.divergence_step == got.steps
         assert got.message == ref.message == f"diverged: non-finite loss after {ref.steps} updates"
         assert got.final_loss is None and got.to_dict()["final_loss"] is None
@@ -207,7 +208,7 @@ def test_target_stops_where_numpy_stops(tensorflow, mode):
     p = problem(0)
     ref = linnet.run(p, "adam[lr=0.01]", STEPS, target=0.05)
     got = linnet.run(p, "adam[lr=0.01]", STEPS, target=0.05, backend="tensorflow", mode=mode)
-    assert ref.status == got.status == results.TARGET_REACHED
+    assert ref.status == got.status == TARGET_REACHED
     assert got.steps == ref.steps < STEPS and got.message == ref.message
     assert got.relative_loss <= 0.05 < got.relative_losses[-2]
     np.testing.assert_allclose(got.weights[1], ref.weights[1], rtol=1e-10)
@@ -215,7 +216,7 @@ def test_target_stops_where_numpy_stops(tensorflow, mode):
 
 def test_zero_steps(tensorflow):
     got = linnet.run(problem(0), "gd[lr=1e-05]", 0, backend="tensorflow")
-    assert got.steps == 0 and len(got.losses) == 1 and got.status == results.COMPLETED
+    assert got.steps == 0 and len(got.losses) == 1 and got.status == COMPLETED
     np.testing.assert_array_equal(got.weights[0], problem(0).weights[0])
 
 
@@ -231,7 +232,7 @@ def test_callback_in_per_step_mode(tensorflow):
     numpy_seen, seen[:] = list(seen), []
     got = linnet.run(p, "momentum[lr=1e-06,momentum=0.9]", 100, backend="tensorflow", mode="per-step",
                      callback=stop_at_5)
-    assert got.status == ref.status == results.STOPPED_BY_CALLBACK and got.steps == ref.steps == 5
+    assert got.status == ref.status == STOPPED_BY_CALLBACK and got.steps == ref.steps == 5
     assert [s[:2] for s in seen] == [s[:2] for s in numpy_seen]
     assert rel_diff([s[2] for s in numpy_seen], [s[2] for s in seen]) <= 1e-12
     assert rel_diff(ref.losses, got.losses) <= 1e-12

@@ -125,4 +125,4 @@ def test_bad_settings_are_one_clear_error():
         GaussNewton(step=1.0, solver="cg", maxiter=0)
     with pytest.raises(LinnetError, match="jacobian=kron is solved by lstsq"):
         GaussNewton(step=1.0, jacobian="kron", solver="cg")
-    assert "rowspace" not in " ".join(linnet.optimizers.spec.REGISTRY)
+    assert "rowspace" not in " ".join(linnet.optimizers.registry.REGISTRY)

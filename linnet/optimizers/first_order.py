@@ -25,7 +25,7 @@ import numpy as np
 
 from linnet.core.validation import check_fraction, check_positive
 from linnet.optimizers.base import Optimizer
-from linnet.optimizers.spec import register
+from linnet.optimizers.registry import register
 
 
 class FirstOrder(Optimizer):

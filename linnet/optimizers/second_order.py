@@ -38,8 +38,9 @@ from linnet.core.validation import check_positive
 from linnet.optimizers import iterative
 from linnet.optimizers.base import Optimizer
 from linnet.optimizers.linalg import gauss_newton as gn
+from linnet.optimizers.linalg.cutoff import check_rcond
 from linnet.optimizers.linalg.damping import nielsen
-from linnet.optimizers.spec import register
+from linnet.optimizers.registry import register
 from linnet.optimizers.stopping import NO_PROGRESS
 from linnet.problems.jacobian import partial_products, suffix_times
 from linnet.problems.losses import loss, product
@@ -120,7 +121,7 @@ class GaussNewton(Optimizer):
         if self.jacobian not in JACOBIANS:
             raise LinnetError(f"{self.name}: jacobian must be one of {', '.join(JACOBIANS)}, "
                               f"got {self.jacobian!r}")
-        gn.check_rcond(self, self.rcond)
+        check_rcond(self, self.rcond)
         check_solver(self)
         if self.jacobian == "kron" and self.solver != "direct":
             raise LinnetError(f"{self.name}: jacobian=kron is solved by lstsq (solver=direct), "

@@ -17,9 +17,8 @@ import math
 import re
 
 from linnet.core.errors import LinnetError
-from linnet.core.validation import check_fraction, check_positive  # noqa: F401  (re-exported for optimizers)
-from linnet.optimizers.help import describe_all, example  # noqa: F401  (re-exported)
-from linnet.optimizers.registry import REGISTRY, register  # noqa: F401  (re-exported)
+from linnet.optimizers.help import example
+from linnet.optimizers.registry import REGISTRY
 
 _SPEC = re.compile(r"^\s*([a-z][a-z0-9_-]*)\s*(?:\[(.*)\])?\s*$")
 

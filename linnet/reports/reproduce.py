@@ -18,17 +18,12 @@ from linnet.claims.post.constants import POST_STEPS
 from linnet.core import files
 from linnet.core.arguments import add_command, integer
 from linnet.core.errors import LinnetError
+from linnet.core.validation import BACKENDS
 from linnet.reports.figures import corrected as corrected_figures
 from linnet.reports.figures import post as post_figures
 from linnet.reports.figures.style import save
-from linnet.reports.reproduction import (  # noqa: F401  (the report's API, re-exported)
-    LONG_MAX_STEPS,
-    Reproduction,
-    compute,
-    post_lm_spec,
-)
+from linnet.reports.reproduction import LONG_MAX_STEPS, Reproduction, compute
 from linnet.reports.summary import summarize, summary_markdown
-from linnet.runs.loop import BACKENDS
 
 FORMATS = ("png", "svg", "pdf")
 

@@ -57,9 +57,10 @@ from linnet.claims.post.measures import gauss_newton_curvature
 from linnet.claims.post.producers import balanced_runs, post_kappas, post_runs, samples_runs, slow_runs
 from linnet.claims.post.second_order import check_gauss_newton, check_lm_floor
 from linnet.core.errors import LinnetError
+from linnet.core.validation import BACKENDS, check_steps
 from linnet.problems.families import post_problem
 from linnet.runs.experiment import Runs
-from linnet.runs.loop import BACKENDS, check_steps, run
+from linnet.runs.loop import run
 
 #: the second-order runs the corrected figure adds, and their budget (besides the post's two)
 EXTRA_SPECS = ("lm", "kfac[step=0.5]", "als", "closed-form")

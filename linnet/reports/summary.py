@@ -11,8 +11,7 @@ from linnet.claims.post.constants import POST_FIRST_ORDER, POST_KAPPA_CLAIMED, S
 from linnet.claims.post.measures import imbalance_drift
 from linnet.core.text import g
 from linnet.reports.reproduction import FLOAT64_FLOOR, Reproduction, check_claims
-from linnet.runs.record import record
-from linnet.runs.result import plain
+from linnet.runs.record import plain, record
 
 # -- summary --------------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ import numpy as np
 from linnet.core.errors import LinnetError
 from linnet.optimizers import stopping
 from linnet.optimizers.spec import as_optimizer
-from linnet.runs.batched_result import BatchRun, MemberResult  # noqa: F401  (re-exported)
+from linnet.runs.batched_result import BatchRun
 from linnet.runs.batched_steps import step_for, take
 from linnet.runs.result import reaches
 

@@ -101,7 +101,7 @@ class Runs(Mapping):
 
     Built from a mapping or from (member, result) pairs; ``select``, ``one`` and ``by`` pick runs
     by member parameters. A result is usually a :class:`linnet.Result` (or a batch's
-    :class:`linnet.runs.batched.MemberResult`, which has the same fields).
+    :class:`linnet.runs.batched_result.MemberResult`, which has the same fields).
     """
 
     __slots__ = ("_runs",)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from linnet.core.errors import LinnetError
-from linnet.core.validation import BACKENDS, check_backend, check_steps, check_target  # noqa: F401  (re-exported)
+from linnet.core.validation import check_backend, check_steps, check_target
 from linnet.optimizers import stopping
 from linnet.optimizers.spec import as_optimizer
 from linnet.problems.losses import evaluate

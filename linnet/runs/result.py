@@ -14,18 +14,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-# the status codes and messages live in linnet.optimizers.stopping (re-exported here for readers of a Result)
-from linnet.optimizers.stopping import (  # noqa: F401
-    COMPLETED,
-    CONVERGED,
-    DIVERGED,
-    MESSAGES,
-    NO_PROGRESS,
-    STOPPED_BY_CALLBACK,
-    TARGET_REACHED,
-)
+from linnet.optimizers.stopping import DIVERGED
 from linnet.optimizers.stopping import message as _message
-from linnet.runs.record import plain, record  # noqa: F401  (plain: re-exported for existing callers)
+from linnet.runs.record import record
 
 if TYPE_CHECKING:
     from linnet.problems.problem import Problem

@@ -51,7 +51,7 @@ def _member_columns(member: dict) -> dict:
 
 def result_row(member: dict, result, batched: bool = False) -> dict:
     """The row of a member whose run gave ``result``: a :class:`linnet.runs.result.Result`, or a batched
-    member's :class:`linnet.runs.batched.MemberResult` (the same fields)."""
+    member's :class:`linnet.runs.batched_result.MemberResult` (the same fields)."""
     rec = flat(record(result))
     row = _member_columns(member)
     row.update({key: rec[key] for key in RUN_FIELDS})

@@ -67,7 +67,7 @@ def first_order_runs(depth: int, width: int, seeds: Iterable[int] = SEEDS, specs
     Member(family="post", seed, depth, wdim=width, init, optimizer, steps), spec-major.
 
     Each optimizer's rates run as one batch of len(rates) x len(seeds) members with their loss
-    histories; a run is a :class:`linnet.runs.batched.MemberResult` (the fields a Result has).
+    histories; a run is a :class:`linnet.runs.batched_result.MemberResult` (the fields a Result has).
     """
     seeds = list(seeds)
     problems = [post_problem(s, depth=depth, wdim=width, init=init) for s in seeds]

@@ -48,7 +48,7 @@ from typing import NamedTuple
 import numpy as np
 
 from linnet.core.errors import LinnetError
-from linnet.optimizers.linalg.cutoff import RCONDS, check_rcond, numpy_rcond, pinv_apply, rcond_ratio  # noqa: F401  (re-exported)
+from linnet.optimizers.linalg.cutoff import numpy_rcond, pinv_apply, rcond_ratio
 from linnet.problems.jacobian import dense_jacobian, jvp, row_factors, vjp
 
 #: the most rows (ydim m) of the Jacobian whose dense row-space system ``solver=direct`` forms: 4096 rows

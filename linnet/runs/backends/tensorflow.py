@@ -58,7 +58,7 @@ from linnet.core.errors import LinnetError
 from linnet.core.validation import check_steps, check_target
 from linnet.optimizers.first_order import GD, Adam, Momentum, RMSprop
 from linnet.runs import result as results
-from linnet.runs.backends.tf_runtime import INSTALL_HINT, configure_environment, device, tensorflow_modules  # noqa: F401
+from linnet.runs.backends.tf_runtime import device, tensorflow_modules
 from linnet.runs.backends.tf_trainer import Trainer
 from linnet.runs.result import Result
 
