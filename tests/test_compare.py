@@ -325,7 +325,10 @@ def test_html_in_headless_chromium(files, capsys, tmp_path):
         assert run in dom
     for group in ("group first-order", "group gauss-newton"):
         assert group in dom
-    assert dom.count("<svg") == 2 and dom.count("<rect") == 2 * 3 * 3
+    # raw panel: 3 benchmarks x 3 runs; normalised panel: the reference rows only, since the three
+    # runs' calibrations are equal (within their noise: no normalised ratio, a note instead)
+    assert dom.count("<svg") == 2 and dom.count("<rect") == 3 * 3 + 3
+    assert dom.count("calibrations within their noise") == 3 * 2
 
 
 @pytest.mark.parametrize("a, b, tol, differ", [
@@ -347,3 +350,35 @@ def test_figures_differ_by_the_gates_rule(a, b, tol, differ):
     old = SimpleNamespace(figures={"x": a}, extra_info={"tolerances": tolerances})
     new = SimpleNamespace(figures={"x": b}, extra_info={"tolerances": tolerances})
     assert bool(_differs(old, new)) is differ
+
+
+def test_no_normalised_ratio_within_the_calibrations_noise(files, tmp_path, capsys):
+    """On one machine the calibration moves between runs by up to RUN_TO_RUN_SPREAD; a prediction
+    within that factor is noise, so compare shows the raw ratio only (and says why) rather than a
+    normalised one that can reverse it. Negative control: beyond the noise, it normalises."""
+    from linnet.testing.calibration import RUN_TO_RUN_SPREAD
+
+    def quiet(path):  # the live calibration's within-run spreads set to none, so the test is exact
+        data = json.loads(path.read_text())
+        data["machine_info"]["linnet"]["calibration"].update(matmul_spread=1.0, call_spread=1.0)
+        path.write_text(json.dumps(data))
+        return path
+
+    ref = quiet(_variant(files["run"], tmp_path / "ref.json", when="2100-01-01T00:00:00"))
+    within = RUN_TO_RUN_SPREAD["call_seconds"] ** 0.9  # the same machine, measured again
+    noisy = quiet(_calibrated(files, tmp_path, "noisy.json", threads=1, gflops_factor=1 / within,
+                              call_factor=within, speed=1.18))
+    code, out, _ = _main(["compare", str(ref), str(noisy), "-o", "csv"], capsys)
+    rows = [r for r in csv.DictReader(_io.StringIO(out)) if r["run"] == "R2"]
+    assert code == 0 and rows
+    assert all(float(r["ratio"]) == pytest.approx(1.18) for r in rows)
+    assert all(r["normalised_ratio"] == "" and "noise" in r["not_normalised_because"] for r in rows)
+    code, out, _ = _main(["compare", str(ref), str(noisy)], capsys)
+    assert "'-' where the calibrations agree within their run-to-run noise" in " ".join(out.split())
+    beyond = RUN_TO_RUN_SPREAD["call_seconds"] * 1.5
+    slower = quiet(_calibrated(files, tmp_path, "slower.json", threads=1, gflops_factor=1 / beyond,
+                               call_factor=beyond, speed=beyond))
+    code, out, _ = _main(["compare", str(ref), str(slower), "-o", "csv"], capsys)
+    rows = [r for r in csv.DictReader(_io.StringIO(out)) if r["run"] == "R2"]
+    assert all(float(r["normalised_ratio"]) == pytest.approx(1.0) and r["not_normalised_because"] == ""
+               for r in rows)

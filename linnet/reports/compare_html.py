@@ -55,9 +55,11 @@ def group_svg(group, colours: dict, width: int = 1000) -> str:
             parts.append(f'<text x="0" y="{y + bar - 2}">{_e(name)}</text>')
             last = r.benchmark.fullname
         for k, value in enumerate((r.ratio, r.normalised)):
-            if value is None:
-                continue
             x0 = label_w + k * (panel_w + 20)
+            if value is None:
+                if k and r.why_raw:
+                    parts.append(f'<text x="{x0}" y="{y + bar - 3}">{_e(r.run.id)} -: {_e(r.why_raw)}</text>')
+                continue
             w = max(1.0, panel_w * value / top)
             parts.append(f'<rect x="{x0}" y="{y}" width="{w:.1f}" height="{bar - 2}" fill="{colours[r.run.id]}">'
                          f'<title>{_e(r.run.id)}: {value:.3g}x</title></rect>'

@@ -16,7 +16,8 @@ from linnet.reports import machines
 SAVE_ANOTHER = ("only one run: ratios need two. Save another with `pytest benchmarks "
                 "--benchmark-autosave` (or --benchmark-json=FILE) and run `linnet compare` again.")
 CLASS_NOTE = ("norm = raw ratio / the machines' calibration ratio for the benchmark's class: blas "
-              "(matmul rate), call (per-call cost), ? (the runs' calibrations cannot tell; per-call). "
+              "(matmul rate), call (per-call cost), ? (the runs' calibrations cannot tell; per-call); "
+              "'-' where the calibrations agree within their run-to-run noise (the raw ratio is the comparison). "
               "slower/faster: beyond 1.1x and the rounds' [min, max] ranges apart.")
 
 
@@ -39,9 +40,9 @@ def unit(seconds) -> tuple[str, float]:
 
 
 def ratio_text(row, value) -> str:
-    if value is None:
-        return "-"
-    return "ref" if row.run is row.reference else f"{value:.2f}x"
+    if row.run is row.reference:
+        return "ref"
+    return "-" if value is None else f"{value:.2f}x"
 
 
 def run_lines(rep: Report) -> list[str]:
@@ -165,8 +166,8 @@ def render_csv(rep: Report) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["group", "benchmark", "fullname", "run", "file", "commit", "machine", "machine_description",
-                "median_s", "min_s", "max_s", "reference", "ratio", "normalised_ratio", "class", "flag",
-                "differs", *names])
+                "median_s", "min_s", "max_s", "reference", "ratio", "normalised_ratio", "not_normalised_because",
+                "class", "flag", "differs", *names])
     for grp in rep.groups:
         for r in grp.rows:
             b = r.benchmark
@@ -174,7 +175,7 @@ def render_csv(rep: Report) -> str:
                         r.run.machine_id, machines.describe_machine(r.run.machine_info), repr(b.median),
                         repr(b.low), repr(b.high), r.reference.id if r.reference else "",
                         "" if r.ratio is None else repr(r.ratio),
-                        "" if r.normalised is None else repr(r.normalised), r.kind, r.flag,
+                        "" if r.normalised is None else repr(r.normalised), r.why_raw, r.kind, r.flag,
                         ";".join(d[0] for d in r.differs),
                         *["" if b.figures.get(n) is None else b.figures.get(n) for n in names]])
     return buf.getvalue()

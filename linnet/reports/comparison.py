@@ -14,6 +14,13 @@ prediction of the benchmark's class:
   the class is ``?`` and the normalised ratio uses the per-call prediction (linnet's problems are
   small, so most of its benchmarks are overhead-bound).
 
+Only beyond the calibration's own noise: two calibrations of one idle machine differ by up to
+:data:`linnet.testing.calibration.RUN_TO_RUN_SPREAD` (and by their runs' within-run spreads), so
+where the prediction is within that factor of 1 the machines cannot be told apart by it and
+dividing by it would only add its noise (on one machine it reversed a 1.18x raw ratio into 0.79x).
+Such a row has no normalised ratio (``normalised`` None, ``why_raw`` says why) and is judged on
+its raw ratio.
+
 Noise (as asv does): a time is flagged ``slower``/``faster`` only when its normalised ratio is
 beyond :data:`TIME_FACTOR` and the rounds' ranges [min, max], normalised, do not overlap.
 
@@ -29,6 +36,7 @@ from dataclasses import dataclass, field
 from linnet.core.errors import LinnetError
 from linnet.reports import machines
 from linnet.testing import tolerance
+from linnet.testing.calibration import RUN_TO_RUN_SPREAD
 
 #: a time ratio within this factor of 1 is never flagged (asv's default factor)
 TIME_FACTOR = 1.1
@@ -47,6 +55,7 @@ class Row:
     normalised: float | None = None  #: raw / the machine prediction of the benchmark's class
     kind: str = UNDECIDED  #: blas, call or ? (see the module docstring)
     flag: str = ""  #: "slower", "faster" or "" (within noise)
+    why_raw: str = ""  #: why no normalised ratio is shown (the calibrations agree within their noise)
     differs: list = field(default_factory=list)  #: [(figure, reference value, value, gate's reason)]
 
 
@@ -63,6 +72,17 @@ def predictions(ref_mi: dict, mi: dict) -> dict:
     if not (a and b):
         return {}
     return {BLAS: a["matmul_gflops"] / b["matmul_gflops"], CALL: b["call_seconds"] / a["call_seconds"]}
+
+
+def calibration_noise(ref_mi: dict, mi: dict, kind: str) -> float:
+    """The factor within which two runs' calibrations of ``kind`` (blas: the matmul rate, call: the
+    per-call cost) cannot tell their machines apart: the measured run-to-run spread, or the product
+    of the two runs' within-run spreads where that is larger."""
+    key = "matmul" if kind == BLAS else "call"
+    within = 1.0
+    for cal in (machines.calibration(ref_mi), machines.calibration(mi)):
+        within *= float(cal.get(f"{key}_spread") or 1.0)
+    return max(RUN_TO_RUN_SPREAD["matmul_gflops" if kind == BLAS else "call_seconds"], within)
 
 
 def classify(pairs: list[tuple[float, dict]]) -> str:
@@ -153,10 +173,16 @@ def compare(runs: list, reference: list, keywords=()) -> list[Group]:
             row.kind = kind
             if row.ratio is None:
                 continue
-            p = pred.get(CALL if kind == UNDECIDED else kind, 1.0) if pred else 1.0
-            row.normalised = row.ratio / p
+            used = CALL if kind == UNDECIDED else kind
+            p = pred.get(used, 1.0) if pred else 1.0
+            noise = calibration_noise(ref_run.machine_info, row.run.machine_info, used) if pred else 1.0
+            if pred and abs(math.log(p)) <= math.log(noise) and row.run is not ref_run:
+                row.why_raw = f"calibrations within their noise ({noise:.2g}x)"
+                p = 1.0
+            else:
+                row.normalised = row.ratio / p
             if row.run is not ref_run:
-                row.flag = _flag(row.benchmark, ref_b, row.normalised, p)
+                row.flag = _flag(row.benchmark, ref_b, row.ratio / p, p)
         groups.setdefault(first.group, Group(first.group, [])).rows.extend(rows)
     return list(groups.values())
 
