@@ -9,7 +9,8 @@ The loop evaluates loss and gradients at the current layers (recording them), as
 stopping rule (:func:`linnet.optimizers.stopping.decide`: divergence, the optimizer done, the step budget,
 the target relative loss), then the callback, and otherwise applies one update. ``losses[k]`` is
 the loss after k updates, as the post's ``sess.run([loss, ..., train_op])`` returns the loss
-before the update it applies.
+before the update it applies. The histories grow with the steps taken (:mod:`linnet.runs.history`),
+so a huge budget costs nothing until it is used.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from linnet.core.validation import check_backend, check_steps, check_target
 from linnet.optimizers import stopping
 from linnet.optimizers.spec import as_optimizer
 from linnet.problems.losses import evaluate
+from linnet.runs import history
 from linnet.runs import result as results
 from linnet.runs.result import Result
 
@@ -70,8 +72,9 @@ def run(problem: Problem, optimizer: Optimizer | str, steps: int, *, backend: st
 
 def _loop(problem, optimizer, steps, target, callback) -> Result:
     target_loss = -math.inf if target is None else target * problem.y_norm2
-    losses = np.empty(steps + 1)
-    grad_norms = np.empty(steps + 1)
+    losses = history.start(steps)  # room for the first evaluations, doubled when full
+    grad_norms = history.start(steps)
+    room = len(losses)
     traces: dict[str, list] = {}
     weights = problem.weights
     done = None  # the optimizer's done_status once its last update reported done
@@ -80,6 +83,9 @@ def _loop(problem, optimizer, steps, target, callback) -> Result:
     with np.errstate(all="ignore"):  # overflow on the way to divergence is an outcome
         for k in range(steps + 1):
             ev = evaluate(problem, weights)
+            if k == room:
+                losses, grad_norms = history.grow(losses, steps), history.grow(grad_norms, steps)
+                room = len(losses)
             losses[k], grad_norms[k] = ev.loss, ev.grad_norm
             for key, value in optimizer.trace(problem, weights, state).items():
                 traces.setdefault(key, []).append(value)
