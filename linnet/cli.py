@@ -2,6 +2,8 @@
 
 Bad input never produces a traceback: every :class:`linnet.LinnetError` and every argument error
 is printed as one line on stderr and the exit status is 2 (docs/user-guide.md, "Command line").
+Ctrl-C is exit status 130 without a traceback; ``run`` on the numpy backend first prints the run so
+far (status ``INTERRUPTED``).
 Nothing in linnet imports this module; further commands register through :data:`EXTRA_COMMANDS`.
 """
 
@@ -18,7 +20,7 @@ from linnet.core.errors import LinnetError
 from linnet.core.validation import BACKENDS
 from linnet.optimizers import spec
 from linnet.optimizers.help import describe_all
-from linnet.optimizers.stopping import MESSAGES
+from linnet.optimizers.stopping import INTERRUPTED, MESSAGES
 from linnet.problems.families import FAMILIES, POST_COND, POST_DIMS, POST_NSAMPLES, make_problem
 from linnet.problems.inits import INITS
 from linnet.reports import register as register_reports
@@ -26,6 +28,8 @@ from linnet.runs.loop import run
 from linnet.sweeps.commands import register as register_sweeps
 
 EXIT_USAGE = 2
+#: the exit status after Ctrl-C (128 + SIGINT, as a shell reports it)
+EXIT_INTERRUPTED = 130
 
 RUN_EXAMPLES = """\
 examples (``linnet`` is the installed command; ``python -m linnet`` is the same):
@@ -47,7 +51,8 @@ def _json_help() -> str:
         "with --history also the loss and gradient histories.\n"
         "status (>= 0 is a normal stop) and its message:\n" + codes + "\n"
         "exit status: 0 for any finished run (a diverged run is a result), 2 for bad input (one line on\n"
-        "stderr: an unknown optimizer, a negative step, kappa < 1, wdim < rank(A), a non-numeric value)."
+        "stderr: an unknown optimizer, a negative step, kappa < 1, wdim < rank(A), a non-numeric value),\n"
+        f"130 after Ctrl-C (a numpy run prints its record so far, with status {INTERRUPTED})."
     )
 
 
@@ -199,7 +204,7 @@ def cmd_run(args) -> int:
         print(json.dumps(result.to_dict(history=args.history)))
     else:
         print(_summary(result))
-    return 0
+    return EXIT_INTERRUPTED if result.status == INTERRUPTED else 0
 
 
 def program_name(argv0: str | None = None) -> str:
@@ -263,6 +268,9 @@ def main(argv=None) -> int:
     except LinnetError as err:
         print(f"linnet: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # Ctrl-C outside the numpy run loop, which ends its run as INTERRUPTED
+        print("linnet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
-"""The run loop at its limits: a step budget far beyond memory."""
+"""The run loop at its limits: a step budget far beyond memory, and Ctrl-C in the middle of a run."""
 
 import tracemalloc
 
 import numpy as np
+import pytest
 
 import linnet
-from linnet.optimizers.stopping import TARGET_REACHED
+from linnet.optimizers.stopping import INTERRUPTED, MESSAGES, TARGET_REACHED
 from linnet.runs import history
 from linnet.runs.batched import run_batched
 
@@ -48,3 +49,41 @@ def test_batched_history_grows_and_matches_the_run_loop():
     huge = run_batched(problems, "lm", 10**9, target=1e-6, history=True)
     assert (huge.status == TARGET_REACHED).all() and len(huge.losses) == huge.steps.max() + 1
     assert peak_bytes(lambda: run_batched(problems, "lm", 10**9, target=1e-6, history=True)) < 10 * 2**20
+
+
+def interrupt_at(step):
+    def callback(k, weights, loss):
+        if k == step:
+            raise KeyboardInterrupt
+        return False
+    return callback
+
+
+def test_ctrl_c_ends_the_run_with_the_steps_completed():
+    problem = linnet.post_problem(0)
+    result = linnet.run(problem, "gd[lr=1e-05]", 10**8, callback=interrupt_at(500))
+    assert result.status == INTERRUPTED and result.message == MESSAGES[INTERRUPTED]
+    assert result.steps == 500 and len(result.losses) == len(result.grad_norms) == 501
+    same = linnet.run(problem, "gd[lr=1e-05]", 500)
+    np.testing.assert_array_equal(result.losses, same.losses)
+    for got, want in zip(result.weights, same.weights):  # the point of the last loss recorded
+        np.testing.assert_array_equal(got, want)
+    record = result.to_dict()
+    assert record["status"] == INTERRUPTED and record["final_loss"] == same.final_loss
+
+
+def test_an_interrupted_run_keeps_traces_as_long_as_its_losses():
+    result = linnet.run(linnet.post_problem(0), "lm", 10**6, callback=interrupt_at(3))
+    assert result.status == INTERRUPTED and result.traces
+    assert all(len(v) == len(result.losses) for v in result.traces.values())
+
+
+def test_ctrl_c_before_the_first_evaluation_propagates(monkeypatch):
+    from linnet.runs import loop
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        linnet.run(linnet.post_problem(0), "gd[lr=1e-05]", 10)

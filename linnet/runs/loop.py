@@ -10,7 +10,8 @@ stopping rule (:func:`linnet.optimizers.stopping.decide`: divergence, the optimi
 the target relative loss), then the callback, and otherwise applies one update. ``losses[k]`` is
 the loss after k updates, as the post's ``sess.run([loss, ..., train_op])`` returns the loss
 before the update it applies. The histories grow with the steps taken (:mod:`linnet.runs.history`),
-so a huge budget costs nothing until it is used.
+so a huge budget costs nothing until it is used. Ctrl-C (KeyboardInterrupt) ends the run at the
+last evaluation, as a Result with status ``INTERRUPTED``.
 """
 
 from __future__ import annotations
@@ -78,26 +79,35 @@ def _loop(problem, optimizer, steps, target, callback) -> Result:
     traces: dict[str, list] = {}
     weights = problem.weights
     done = None  # the optimizer's done_status once its last update reported done
+    recorded, recorded_weights = -1, weights  # the last evaluation written in full, and its point
     start = time.perf_counter()
     state = optimizer.init(problem, weights)
-    with np.errstate(all="ignore"):  # overflow on the way to divergence is an outcome
-        for k in range(steps + 1):
-            ev = evaluate(problem, weights)
-            if k == room:
-                losses, grad_norms = history.grow(losses, steps), history.grow(grad_norms, steps)
-                room = len(losses)
-            losses[k], grad_norms[k] = ev.loss, ev.grad_norm
-            for key, value in optimizer.trace(problem, weights, state).items():
-                traces.setdefault(key, []).append(value)
-            status = stopping.decide(k, steps, ev.loss, target_loss, done)
-            if status is not None:
-                break
-            if callback is not None and callback(k, weights, ev.loss):
-                status = stopping.STOPPED_BY_CALLBACK
-                break
-            weights, state = optimizer.update(problem, weights, ev, state)
-            if optimizer.is_done(state):
-                done = optimizer.done_status  # evaluate the final point, then stop
+    try:
+        with np.errstate(all="ignore"):  # overflow on the way to divergence is an outcome
+            for k in range(steps + 1):
+                ev = evaluate(problem, weights)
+                if k == room:
+                    losses, grad_norms = history.grow(losses, steps), history.grow(grad_norms, steps)
+                    room = len(losses)
+                losses[k], grad_norms[k] = ev.loss, ev.grad_norm
+                for key, value in optimizer.trace(problem, weights, state).items():
+                    traces.setdefault(key, []).append(value)
+                recorded, recorded_weights = k, weights
+                status = stopping.decide(k, steps, ev.loss, target_loss, done)
+                if status is not None:
+                    break
+                if callback is not None and callback(k, weights, ev.loss):
+                    status = stopping.STOPPED_BY_CALLBACK
+                    break
+                weights, state = optimizer.update(problem, weights, ev, state)
+                if optimizer.is_done(state):
+                    done = optimizer.done_status  # evaluate the final point, then stop
+    except KeyboardInterrupt:
+        if recorded < 0:  # interrupted before the first evaluation: nothing to report
+            raise
+        # Ctrl-C: the run so far, up to the last evaluation written in full
+        status, k, weights = stopping.INTERRUPTED, recorded, recorded_weights
+        traces = {key: values[: k + 1] for key, values in traces.items()}
     seconds = time.perf_counter() - start
     # decide() returns a status at k == steps at the latest, so the loop always ends with one
     return results.stopped(cast(int, status), k, optimizer.spec, "numpy", problem, losses[: k + 1], grad_norms[: k + 1],
