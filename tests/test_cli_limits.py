@@ -1,4 +1,5 @@
-"""The command line at its limits: a huge step budget, Ctrl-C during a run."""
+"""The command line at its limits: a huge step budget, Ctrl-C during a run, output paths checked
+before any work."""
 
 import json
 import os
@@ -14,6 +15,16 @@ from linnet.optimizers.stopping import INTERRUPTED, TARGET_REACHED
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+
+
+def one_error_line(capsys, *fragments):
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("linnet: error: "), err
+    assert all(f in err for f in fragments), err
+
+
+def never(*args, **kwargs):
+    raise AssertionError("computed before the output paths were checked")
 
 
 # -- a step budget far beyond memory -------------------------------------------------------------
@@ -72,3 +83,72 @@ def test_ctrl_c_outside_the_loop_is_one_line_and_130(capsys, monkeypatch):
         pytest.fail("Ctrl-C escaped the command line as a traceback")
     assert code == 130
     assert capsys.readouterr().err == "linnet: interrupted\n"
+
+
+# -- output paths checked before any work ------------------------------------------------------
+
+@pytest.fixture
+def a_file(tmp_path):
+    path = tmp_path / "a-file"
+    path.write_text("")
+    return path
+
+
+@pytest.mark.parametrize("where, message", [("file", "is not a folder"), ("under-file", "cannot create")])
+def test_reproduce_checks_its_folder_before_the_runs(capsys, monkeypatch, a_file, where, message):
+    from linnet.reports import reproduce
+
+    monkeypatch.setattr(reproduce, "compute", never)
+    out = a_file if where == "file" else a_file / "report"
+    assert main(["reproduce", "--out", str(out)]) == 2
+    one_error_line(capsys, message)
+
+
+def test_reproduce_refuses_an_existing_file_before_the_runs(capsys, monkeypatch, tmp_path):
+    from linnet.reports import reproduce
+
+    monkeypatch.setattr(reproduce, "compute", never)
+    (tmp_path / "summary.json").write_text("{}")
+    assert main(["reproduce", "--out", str(tmp_path)]) == 2
+    one_error_line(capsys, "summary.json exists", "--force")
+
+
+def test_figures_check_their_folder_before_the_runs(capsys, monkeypatch, a_file):
+    from linnet.reports import reproduction
+
+    monkeypatch.setattr(reproduction, "compute", never)
+    assert main(["figures", "post", "--out", str(a_file)]) == 2
+    one_error_line(capsys, "is not a folder")
+
+
+def test_plot_checks_its_output_before_reading_the_table(capsys, monkeypatch, tmp_path, a_file):
+    from linnet.sweeps import store
+
+    monkeypatch.setattr(store, "load", never)
+    argv = ["plot", str(tmp_path), "--x", "kappa", "--y", "steps"]
+    assert main([*argv, "--output", str(tmp_path)]) == 2  # a folder where the figure goes
+    one_error_line(capsys, "is a folder")
+    assert main([*argv, "--output", str(a_file / "figure.png")]) == 2
+    one_error_line(capsys, "is not a folder")
+
+
+@pytest.mark.parametrize("case, message", [("missing-parent", "does not exist"), ("exists", "--force"),
+                                           ("folder", "is a folder")])
+def test_compare_checks_its_out_file_before_comparing(capsys, monkeypatch, tmp_path, case, message):
+    from linnet.reports import compare
+
+    monkeypatch.setattr(compare, "report", never)
+    out = {"missing-parent": tmp_path / "missing" / "runs.csv", "exists": tmp_path / "runs.csv",
+           "folder": tmp_path}[case]
+    if case == "exists":
+        out.write_text("")
+    assert main(["compare", "--output", "csv", "--out", str(out)]) == 2
+    one_error_line(capsys, message)
+
+
+def test_sweep_checks_its_folder_before_starting_workers(capsys, monkeypatch, a_file):
+    from linnet.sweeps import executors
+
+    monkeypatch.setattr(executors, "make_executor", never)
+    assert main(["sweep", "--seeds", "0", "--optimizer", "lm", "--out", str(a_file / "sweep")]) == 2
+    one_error_line(capsys, "cannot create", "is not a folder")

@@ -68,7 +68,9 @@ def reproduce(out, seed: int = 0, backend: str = "numpy", fmt: str = "png", step
     """Run everything and write the report into ``out``; returns {name: path}."""
     if fmt not in FORMATS:
         raise LinnetError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    files.check_writable(output_paths(Path(out), fmt).values(), force)  # refuse before the runs
+    # refuse before the runs: a file where the folder goes, a folder that cannot be made, a file that exists
+    files.check_folder(out)
+    files.check_writable(output_paths(Path(out), fmt).values(), force)
     rep = compute(seed, backend, steps, long_max_steps=long_max_steps, faithful_lm=faithful_lm,
                   progress=progress)
     return write_report(rep, out, fmt, force)

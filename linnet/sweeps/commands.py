@@ -14,6 +14,7 @@ import json
 import signal
 import sys
 
+from linnet.core import files
 from linnet.core.errors import LinnetError
 
 SWEEP_EXAMPLES = """\
@@ -73,6 +74,7 @@ def cmd_sweep(args) -> int:
     from linnet.sweeps.executors import make_executor
 
     grid = grid_from_args(args)
+    files.check_folder(args.out)  # a bad --out fails before any worker starts
     executor = make_executor(args.scheduler, args.workers, args.processes)
     signal.signal(signal.SIGTERM, _terminate)  # a terminated driver stops as after Ctrl-C
     try:
