@@ -15,7 +15,7 @@ import os
 import sys
 
 import linnet
-from linnet.core.arguments import integer, number
+from linnet.core.arguments import add_progress_options, integer, number, shows_progress
 from linnet.core.errors import LinnetError
 from linnet.core.validation import BACKENDS
 from linnet.optimizers import spec
@@ -155,14 +155,13 @@ def _summary(result) -> str:
 class _progress:
     """Context manager giving the run loop a tqdm ``callback`` (updates, loss, ETA) on stderr, or None.
 
-    Shown when stderr is a terminal, or always with --progress; never with --quiet. The bar is
-    refreshed every ``every`` updates, so its cost per step is one integer test.
+    Shown by the rule of every command's bar (:func:`linnet.core.arguments.shows_progress`). The bar
+    is refreshed every ``every`` updates, so its cost per step is one integer test.
     """
 
     def __init__(self, args, total: int, every: int = 256):
-        show = args.progress or (not args.quiet and sys.stderr.isatty())
         self.bar = None
-        if show and args.backend == "numpy":
+        if shows_progress(args) and args.backend == "numpy":
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="step", file=sys.stderr, leave=False, dynamic_ncols=True,
@@ -245,10 +244,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.add_argument("--history", action="store_true", help="with --json: include loss and gradient histories "
                    "(an error without --json)")
-    shown = g.add_mutually_exclusive_group()
-    shown.add_argument("--progress", action="store_true",
-                       help="show a progress bar on stderr even when it is not a terminal (numpy backend)")
-    shown.add_argument("--quiet", "-q", action="store_true", help="no progress bar (the default off a terminal)")
+    add_progress_options(g, "show a progress bar on stderr (numpy backend)")
     p.set_defaults(handler=cmd_run)
 
     for register_command in EXTRA_COMMANDS:

@@ -1,5 +1,5 @@
 """The command line at its limits: a huge step budget, Ctrl-C during a run, output paths checked
-before any work."""
+before any work, and progress bars only on a terminal (or with --progress)."""
 
 import json
 import os
@@ -152,3 +152,40 @@ def test_sweep_checks_its_folder_before_starting_workers(capsys, monkeypatch, a_
     monkeypatch.setattr(executors, "make_executor", never)
     assert main(["sweep", "--seeds", "0", "--optimizer", "lm", "--out", str(a_file / "sweep")]) == 2
     one_error_line(capsys, "cannot create", "is not a folder")
+
+
+# -- progress bars -----------------------------------------------------------------------------
+
+def sweep_stderr(out, *options):
+    argv = [sys.executable, "-m", "linnet", "sweep", "--seeds", "0-1", "--optimizer", "gd[lr=1e-5]",
+            "--steps", "10", "--out", str(out), *options]
+    proc = subprocess.run(argv, env=ENV, capture_output=True, timeout=120)  # bytes: carriage returns kept
+    assert proc.returncode == 0, proc.stderr
+    return proc.stderr.decode()
+
+
+def test_sweep_draws_no_bar_into_a_pipe_unless_asked(tmp_path):
+    err = sweep_stderr(tmp_path / "a")
+    assert "\r" not in err and "member" not in err and "sweep" not in err
+    forced = sweep_stderr(tmp_path / "b", "--progress")
+    assert "\r" in forced and "member" in forced
+    assert sweep_stderr(tmp_path / "c", "--quiet") == ""
+
+
+class Stream:
+    def __init__(self, tty):
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+
+@pytest.mark.parametrize("progress, quiet, tty, shown", [
+    (False, False, True, True), (False, False, False, False), (True, False, False, True),
+    (False, True, True, False)])
+def test_one_progress_rule(progress, quiet, tty, shown):
+    from argparse import Namespace
+
+    from linnet.core.arguments import shows_progress
+
+    assert shows_progress(Namespace(progress=progress, quiet=quiet), Stream(tty)) is shown

@@ -15,6 +15,7 @@ import signal
 import sys
 
 from linnet.core import files
+from linnet.core.arguments import add_progress_options, shows_progress
 from linnet.core.errors import LinnetError
 
 SWEEP_EXAMPLES = """\
@@ -79,7 +80,8 @@ def cmd_sweep(args) -> int:
     signal.signal(signal.SIGTERM, _terminate)  # a terminated driver stops as after Ctrl-C
     try:
         summary = run_sweep(grid, args.out, executor=executor, histories=args.histories, force=args.force,
-                            task_size=args.task_size, progress=not args.quiet)
+                            task_size=args.task_size,
+                            progress=shows_progress(args))
     except KeyboardInterrupt:
         print(f"linnet: interrupted; finished tasks are in {args.out}; run the same command again to resume",
               file=sys.stderr)
@@ -115,5 +117,5 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, default=None, help="processes (--processes, --scheduler local)")
     p.add_argument("--task-size", type=int, default=None, help="members per task (default: ~1 s of work)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_progress_options(p)
     p.set_defaults(handler=cmd_sweep)
