@@ -87,3 +87,11 @@ def test_ctrl_c_before_the_first_evaluation_propagates(monkeypatch):
     monkeypatch.setattr(loop, "evaluate", interrupted)
     with pytest.raises(KeyboardInterrupt):
         linnet.run(linnet.post_problem(0), "gd[lr=1e-05]", 10)
+
+
+@pytest.mark.parametrize("mode", ["compiled", "xla"])
+def test_a_budget_beyond_the_tensorflow_graph_loop_is_refused_in_one_line(mode):
+    from linnet.core.errors import LinnetError
+
+    with pytest.raises(LinnetError, match="use mode='per-step'"):
+        linnet.run(linnet.post_problem(0), "gd[lr=1e-05]", 10**10, backend="tensorflow", mode=mode)
