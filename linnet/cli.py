@@ -24,7 +24,7 @@ from linnet.optimizers.stopping import INTERRUPTED, MESSAGES
 from linnet.problems.families import FAMILIES, POST_COND, POST_DIMS, POST_NSAMPLES, make_problem
 from linnet.problems.inits import INITS
 from linnet.reports import register as register_reports
-from linnet.runs.loop import run
+from linnet.runs.loop import RunInterrupted, run
 from linnet.sweeps.commands import register as register_sweeps
 
 EXIT_USAGE = 2
@@ -196,9 +196,12 @@ def cmd_run(args) -> int:
         raise LinnetError("--mode applies to --backend tensorflow")
     if args.history and not args.json:
         raise LinnetError("--history applies to --json (the text summary has no histories)")
-    with _progress(args, args.steps) as callback:
-        result = run(problem, optimizer, args.steps, backend=args.backend, target=args.target,
-                     callback=callback, **options)
+    try:
+        with _progress(args, args.steps) as callback:
+            result = run(problem, optimizer, args.steps, backend=args.backend, target=args.target,
+                         callback=callback, **options)
+    except RunInterrupted as stop:  # Ctrl-C: print the run so far
+        result = stop.result
     if args.json:
         print(json.dumps(result.to_dict(history=args.history)))
     else:

@@ -9,6 +9,7 @@ import linnet
 from linnet.optimizers.stopping import INTERRUPTED, MESSAGES, TARGET_REACHED
 from linnet.runs import history
 from linnet.runs.batched import run_batched
+from linnet.runs.loop import RunInterrupted
 
 
 def peak_bytes(fn):
@@ -51,17 +52,22 @@ def test_batched_history_grows_and_matches_the_run_loop():
     assert peak_bytes(lambda: run_batched(problems, "lm", 10**9, target=1e-6, history=True)) < 10 * 2**20
 
 
-def interrupt_at(step):
+def interrupted_run(problem, spec, steps, at):
+    """The Result that Ctrl-C at evaluation ``at`` leaves (raised as RunInterrupted)."""
     def callback(k, weights, loss):
-        if k == step:
+        if k == at:
             raise KeyboardInterrupt
         return False
-    return callback
+
+    with pytest.raises(RunInterrupted) as stop:
+        linnet.run(problem, spec, steps, callback=callback)
+    assert isinstance(stop.value, KeyboardInterrupt)  # whatever stops on Ctrl-C still stops
+    return stop.value.result
 
 
 def test_ctrl_c_ends_the_run_with_the_steps_completed():
     problem = linnet.post_problem(0)
-    result = linnet.run(problem, "gd[lr=1e-05]", 10**8, callback=interrupt_at(500))
+    result = interrupted_run(problem, "gd[lr=1e-05]", 10**8, at=500)
     assert result.status == INTERRUPTED and result.message == MESSAGES[INTERRUPTED]
     assert result.steps == 500 and len(result.losses) == len(result.grad_norms) == 501
     same = linnet.run(problem, "gd[lr=1e-05]", 500)
@@ -73,7 +79,7 @@ def test_ctrl_c_ends_the_run_with_the_steps_completed():
 
 
 def test_an_interrupted_run_keeps_traces_as_long_as_its_losses():
-    result = linnet.run(linnet.post_problem(0), "lm", 10**6, callback=interrupt_at(3))
+    result = interrupted_run(linnet.post_problem(0), "lm", 10**6, at=3)
     assert result.status == INTERRUPTED and result.traces
     assert all(len(v) == len(result.losses) for v in result.traces.values())
 
@@ -85,8 +91,9 @@ def test_ctrl_c_before_the_first_evaluation_propagates(monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(loop, "evaluate", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt) as stop:
         linnet.run(linnet.post_problem(0), "gd[lr=1e-05]", 10)
+    assert type(stop.value) is KeyboardInterrupt  # no run to carry
 
 
 @pytest.mark.parametrize("mode", ["compiled", "xla"])
@@ -95,3 +102,25 @@ def test_a_budget_beyond_the_tensorflow_graph_loop_is_refused_in_one_line(mode):
 
     with pytest.raises(LinnetError, match="use mode='per-step'"):
         linnet.run(linnet.post_problem(0), "gd[lr=1e-05]", 10**10, backend="tensorflow", mode=mode)
+
+
+def test_ctrl_c_in_a_sweep_member_stops_the_sweep_instead_of_recording_it(monkeypatch):
+    """A member run one by one (kfac has no batched loop) is interrupted: no row says
+    "interrupted"; the KeyboardInterrupt reaches the sweep driver, which stops (and resumes later)."""
+    from linnet.runs import loop
+    from linnet.sweeps.execute import run_members
+    from linnet.sweeps.grid import Grid
+
+    calls = []
+
+    def evaluate_then_interrupt(problem, weights):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(problem, weights)
+
+    real = loop.evaluate
+    monkeypatch.setattr(loop, "evaluate", evaluate_then_interrupt)
+    members = Grid({"seed": [0]}, ("kfac[step=0.5]",), 100, None).members()
+    with pytest.raises(KeyboardInterrupt):
+        run_members(members)

@@ -13,8 +13,8 @@ over many problems -- evaluates the loss after k updates, then asks :func:`decid
 4. the loss is at or below the target loss: ``TARGET_REACHED``;
 5. (the loop then calls the callback; a true return is ``STOPPED_BY_CALLBACK``).
 
-A loop that Ctrl-C (KeyboardInterrupt) stops ends with ``INTERRUPTED``: the run up to its last
-evaluation, a result like any other.
+A numpy loop that Ctrl-C (KeyboardInterrupt) stops ends with ``INTERRUPTED``: the run up to its
+last evaluation, a result like any other, carried by :class:`linnet.runs.loop.RunInterrupted`.
 
 Otherwise the loop applies one more update.
 """

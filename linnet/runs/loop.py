@@ -10,8 +10,9 @@ stopping rule (:func:`linnet.optimizers.stopping.decide`: divergence, the optimi
 the target relative loss), then the callback, and otherwise applies one update. ``losses[k]`` is
 the loss after k updates, as the post's ``sess.run([loss, ..., train_op])`` returns the loss
 before the update it applies. The histories grow with the steps taken (:mod:`linnet.runs.history`),
-so a huge budget costs nothing until it is used. Ctrl-C (KeyboardInterrupt) ends the run at the
-last evaluation, as a Result with status ``INTERRUPTED``.
+so a huge budget costs nothing until it is used. Ctrl-C (KeyboardInterrupt) ends the run at its
+last evaluation: :class:`RunInterrupted`, a KeyboardInterrupt that carries that Result (status
+``INTERRUPTED``), so a caller that stops on Ctrl-C still stops and one that wants the run has it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,19 @@ if TYPE_CHECKING:
     from linnet.problems.problem import Problem
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during the numpy loop, with the run so far.
+
+    Attributes:
+        result: the :class:`linnet.runs.result.Result` of the steps completed, status
+            :data:`linnet.optimizers.stopping.INTERRUPTED`.
+    """
+
+    def __init__(self, result: Result):
+        super().__init__(result.message)
+        self.result = result
+
+
 def run(problem: Problem, optimizer: Optimizer | str, steps: int, *, backend: str = "numpy",
         target: float | None = None, callback: Callable[[int, tuple, float], object] | None = None,
         **backend_options: Any) -> Result:
@@ -53,6 +67,9 @@ def run(problem: Problem, optimizer: Optimizer | str, steps: int, *, backend: st
 
     Returns:
         A :class:`linnet.runs.result.Result`. Divergence is a result (``diverged=True``), not an error.
+
+    Raises:
+        RunInterrupted: Ctrl-C during the numpy loop; its ``result`` is the run so far.
     """
     optimizer = cast("Optimizer", as_optimizer(optimizer))
     steps = check_steps(steps)
@@ -106,8 +123,10 @@ def _loop(problem, optimizer, steps, target, callback) -> Result:
         if recorded < 0:  # interrupted before the first evaluation: nothing to report
             raise
         # Ctrl-C: the run so far, up to the last evaluation written in full
-        status, k, weights = stopping.INTERRUPTED, recorded, recorded_weights
-        traces = {key: values[: k + 1] for key, values in traces.items()}
+        k = recorded
+        raise RunInterrupted(results.stopped(
+            stopping.INTERRUPTED, k, optimizer.spec, "numpy", problem, losses[: k + 1], grad_norms[: k + 1],
+            recorded_weights, time.perf_counter() - start, {key: v[: k + 1] for key, v in traces.items()})) from None
     seconds = time.perf_counter() - start
     # decide() returns a status at k == steps at the latest, so the loop always ends with one
     return results.stopped(cast(int, status), k, optimizer.spec, "numpy", problem, losses[: k + 1], grad_norms[: k + 1],
