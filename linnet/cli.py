@@ -2,6 +2,8 @@
 
 Bad input never produces a traceback: every :class:`linnet.LinnetError` and every argument error
 is printed as one line on stderr and the exit status is 2 (docs/user-guide.md, "Command line").
+Ctrl-C is exit status 130 without a traceback; ``run`` on the numpy backend first prints the run so
+far (status ``INTERRUPTED``).
 Nothing in linnet imports this module; further commands register through :data:`EXTRA_COMMANDS`.
 """
 
@@ -13,19 +15,21 @@ import os
 import sys
 
 import linnet
-from linnet.core.arguments import integer, number
+from linnet.core.arguments import add_progress_options, integer, number, shows_progress
 from linnet.core.errors import LinnetError
 from linnet.core.validation import BACKENDS
 from linnet.optimizers import spec
 from linnet.optimizers.help import describe_all
-from linnet.optimizers.stopping import MESSAGES
+from linnet.optimizers.stopping import INTERRUPTED, MESSAGES
 from linnet.problems.families import FAMILIES, POST_COND, POST_DIMS, POST_NSAMPLES, make_problem
 from linnet.problems.inits import INITS
 from linnet.reports import register as register_reports
-from linnet.runs.loop import run
+from linnet.runs.loop import RunInterrupted, run
 from linnet.sweeps.commands import register as register_sweeps
 
 EXIT_USAGE = 2
+#: the exit status after Ctrl-C (128 + SIGINT, as a shell reports it)
+EXIT_INTERRUPTED = 130
 
 RUN_EXAMPLES = """\
 examples (``linnet`` is the installed command; ``python -m linnet`` is the same):
@@ -47,7 +51,8 @@ def _json_help() -> str:
         "with --history also the loss and gradient histories.\n"
         "status (>= 0 is a normal stop) and its message:\n" + codes + "\n"
         "exit status: 0 for any finished run (a diverged run is a result), 2 for bad input (one line on\n"
-        "stderr: an unknown optimizer, a negative step, kappa < 1, wdim < rank(A), a non-numeric value)."
+        "stderr: an unknown optimizer, a negative step, kappa < 1, wdim < rank(A), a non-numeric value),\n"
+        f"130 after Ctrl-C (a numpy run prints its record so far, with status {INTERRUPTED})."
     )
 
 
@@ -150,14 +155,13 @@ def _summary(result) -> str:
 class _progress:
     """Context manager giving the run loop a tqdm ``callback`` (updates, loss, ETA) on stderr, or None.
 
-    Shown when stderr is a terminal, or always with --progress; never with --quiet. The bar is
-    refreshed every ``every`` updates, so its cost per step is one integer test.
+    Shown by the rule of every command's bar (:func:`linnet.core.arguments.shows_progress`). The bar
+    is refreshed every ``every`` updates, so its cost per step is one integer test.
     """
 
     def __init__(self, args, total: int, every: int = 256):
-        show = args.progress or (not args.quiet and sys.stderr.isatty())
         self.bar = None
-        if show and args.backend == "numpy":
+        if shows_progress(args) and args.backend == "numpy":
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="step", file=sys.stderr, leave=False, dynamic_ncols=True,
@@ -192,14 +196,17 @@ def cmd_run(args) -> int:
         raise LinnetError("--mode applies to --backend tensorflow")
     if args.history and not args.json:
         raise LinnetError("--history applies to --json (the text summary has no histories)")
-    with _progress(args, args.steps) as callback:
-        result = run(problem, optimizer, args.steps, backend=args.backend, target=args.target,
-                     callback=callback, **options)
+    try:
+        with _progress(args, args.steps) as callback:
+            result = run(problem, optimizer, args.steps, backend=args.backend, target=args.target,
+                         callback=callback, **options)
+    except RunInterrupted as stop:  # Ctrl-C: print the run so far
+        result = stop.result
     if args.json:
         print(json.dumps(result.to_dict(history=args.history)))
     else:
         print(_summary(result))
-    return 0
+    return EXIT_INTERRUPTED if result.status == INTERRUPTED else 0
 
 
 def program_name(argv0: str | None = None) -> str:
@@ -240,10 +247,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.add_argument("--history", action="store_true", help="with --json: include loss and gradient histories "
                    "(an error without --json)")
-    shown = g.add_mutually_exclusive_group()
-    shown.add_argument("--progress", action="store_true",
-                       help="show a progress bar on stderr even when it is not a terminal (numpy backend)")
-    shown.add_argument("--quiet", "-q", action="store_true", help="no progress bar (the default off a terminal)")
+    add_progress_options(g, "show a progress bar on stderr (numpy backend)")
     p.set_defaults(handler=cmd_run)
 
     for register_command in EXTRA_COMMANDS:
@@ -263,6 +267,9 @@ def main(argv=None) -> int:
     except LinnetError as err:
         print(f"linnet: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # Ctrl-C outside the numpy run loop, which ends its run as INTERRUPTED
+        print("linnet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

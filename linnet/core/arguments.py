@@ -1,14 +1,16 @@
 """Text -> value converters for command-line options (argparse ``type=`` functions).
 
 Shared by :mod:`linnet.cli` and the report commands (:mod:`linnet.reports`), so that nothing has to
-import the CLI module. Each raises :class:`argparse.ArgumentTypeError`, which argparse turns into the
-CLI's one-line error and exit status 2.
+import the CLI module; and the progress-bar options with the one rule for showing a bar
+(:func:`shows_progress`). Each converter raises :class:`argparse.ArgumentTypeError`, which argparse
+turns into the CLI's one-line error and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 
 def number(text: str) -> float:
@@ -45,3 +47,17 @@ def add_command(subparsers, name: str, handler, *, help: str, description: str, 
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(handler=handler)
     return p
+
+
+def add_progress_options(parser, what: str = "a progress bar on stderr") -> None:
+    """``--progress`` and ``--quiet``/``-q``, exclusive: the options of :func:`shows_progress`."""
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument("--progress", action="store_true", help=f"{what}, even when stderr is not a terminal")
+    shown.add_argument("--quiet", "-q", action="store_true", help="no progress bar (the default off a terminal)")
+
+
+def shows_progress(args, stream=None) -> bool:
+    """The one rule of every command with a progress bar: shown when ``stream`` (stderr) is a
+    terminal, or always with ``--progress``; never with ``--quiet``."""
+    stream = sys.stderr if stream is None else stream
+    return args.progress or (not args.quiet and stream.isatty())

@@ -32,6 +32,37 @@ def check_writable(paths: Iterable[Path], force: bool) -> None:
         raise LinnetError(f"{existing[0]} exists{more}; pass --force to overwrite")
 
 
+def check_folder(path: Path | str) -> None:
+    """Raise LinnetError unless ``path`` is a folder, or one can be created there: no file at it
+    or above it, and the nearest existing folder writable. Called before any work, as
+    :func:`check_writable`; :func:`make_folder` creates it when the work is done."""
+    path = Path(path)
+    for above in (path, *path.parents):
+        if os.path.isdir(above):
+            if not os.access(above, os.W_OK | os.X_OK):
+                raise LinnetError(f"cannot write into {above}" if above == path
+                                  else f"cannot create {path}: {above} is not writable")
+            return
+        if os.path.lexists(above):
+            raise LinnetError(f"{path} is not a folder" if above == path
+                              else f"cannot create {path}: {above} is not a folder")
+
+
+def check_file(path: Path | str, force: bool) -> None:
+    """Raise LinnetError unless the file ``path`` can be written: its folder exists and is
+    writable, it is not a folder, and it does not exist unless ``force``. Called before any work."""
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise LinnetError(f"cannot write {path}: {folder} "
+                          f"{'is not a folder' if os.path.lexists(folder) else 'does not exist'}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise LinnetError(f"cannot write {path}: {folder} is not writable")
+    if path.is_dir():
+        raise LinnetError(f"{path} is a folder; give a file name")
+    check_writable([path], force)
+
+
 def write_atomic(path: Path | str, write: Callable, *, force: bool = False, binary: bool = True) -> Path:
     """Create ``path`` by calling ``write(fileobj)`` on a temporary file, then renaming it.
 

@@ -13,6 +13,9 @@ over many problems -- evaluates the loss after k updates, then asks :func:`decid
 4. the loss is at or below the target loss: ``TARGET_REACHED``;
 5. (the loop then calls the callback; a true return is ``STOPPED_BY_CALLBACK``).
 
+A numpy loop that Ctrl-C (KeyboardInterrupt) stops ends with ``INTERRUPTED``: the run up to its
+last evaluation, a result like any other, carried by :class:`linnet.runs.loop.RunInterrupted`.
+
 Otherwise the loop applies one more update.
 """
 
@@ -28,6 +31,7 @@ TARGET_REACHED = 1
 STOPPED_BY_CALLBACK = 2
 CONVERGED = 3
 NO_PROGRESS = 4
+INTERRUPTED = 5
 #: :func:`decide_many`'s value for members that go on
 RUNNING = -2
 
@@ -38,6 +42,7 @@ MESSAGES = {
     STOPPED_BY_CALLBACK: "stopped by the callback",
     CONVERGED: "converged: the optimizer's own convergence test is met",
     NO_PROGRESS: "stopped: the optimizer's step no longer reduces the loss",
+    INTERRUPTED: "interrupted: stopped by Ctrl-C (KeyboardInterrupt)",
 }
 
 

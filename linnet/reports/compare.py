@@ -63,6 +63,8 @@ DESCRIPTION = ("Compare pytest-benchmark JSON files: per group, median time and 
 
 
 def cmd_compare(args) -> int:
+    if args.out is not None:
+        files.check_file(args.out, args.force)  # before reading and comparing the runs
     text, warnings = report(args.paths, reference=args.reference, keywords=args.keyword or (),
                             output=args.output)
     if args.output in ("csv", "html"):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from linnet.claims.post.constants import POST_STEPS
 from linnet.core import files
-from linnet.core.arguments import add_command, integer
+from linnet.core.arguments import add_command, add_progress_options, integer, shows_progress
 from linnet.core.errors import LinnetError
 from linnet.core.validation import BACKENDS
 from linnet.reports.figures import corrected as corrected_figures
@@ -68,7 +68,9 @@ def reproduce(out, seed: int = 0, backend: str = "numpy", fmt: str = "png", step
     """Run everything and write the report into ``out``; returns {name: path}."""
     if fmt not in FORMATS:
         raise LinnetError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    files.check_writable(output_paths(Path(out), fmt).values(), force)  # refuse before the runs
+    # refuse before the runs: a file where the folder goes, a folder that cannot be made, a file that exists
+    files.check_folder(out)
+    files.check_writable(output_paths(Path(out), fmt).values(), force)
     rep = compute(seed, backend, steps, long_max_steps=long_max_steps, faithful_lm=faithful_lm,
                   progress=progress)
     return write_report(rep, out, fmt, force)
@@ -94,7 +96,7 @@ def cmd_reproduce(args) -> int:
     t = time.perf_counter()
     paths = reproduce(args.out, seed=args.seed, backend=args.backend, fmt=args.format, steps=args.steps,
                       force=args.force, long_max_steps=args.long_steps, faithful_lm=args.faithful_lm,
-                      progress=True if args.progress else (False if args.quiet else None))
+                      progress=shows_progress(args))
     for path in paths.values():
         print(path)
     print(f"wrote {len(paths)} files in {time.perf_counter() - t:.1f} s", file=sys.stderr)
@@ -119,7 +121,4 @@ def register(subparsers) -> None:
                    help="solve the post's LM with the structured Jacobian (fast, but without the floor "
                         "that the post's Kronecker lstsq produces)")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
-    shown = p.add_mutually_exclusive_group()
-    shown.add_argument("--progress", action="store_true",
-                       help="progress bar on stderr (stages weighted by their measured cost) even off a terminal")
-    shown.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_progress_options(p, "a progress bar on stderr (stages weighted by their measured cost)")

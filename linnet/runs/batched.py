@@ -24,6 +24,7 @@ import numpy as np
 from linnet.core.errors import LinnetError
 from linnet.optimizers import stopping
 from linnet.optimizers.spec import as_optimizer
+from linnet.runs import history as histories
 from linnet.runs.batched_result import BatchRun
 from linnet.runs.batched_steps import step_for, take
 from linnet.runs.result import reaches
@@ -87,7 +88,7 @@ def run_batched(problems, optimizer, steps: int, *, target: float | None = None,
         target: stop a member once its relative loss is <= target (as ``linnet.run``'s target).
         lrs: optional per-member step sizes (B,) replacing a first-order optimizer's ``lr``.
         targets: relative losses whose first-reaching step to record (``Result.steps_to``).
-        history: keep the (steps + 1, B) loss history.
+        history: keep the loss history, a row per step evaluated (it grows with the steps taken).
 
     Returns:
         A :class:`BatchRun`; member i equals ``linnet.run(problems[i], spec_i, steps, target=target)``
@@ -108,7 +109,7 @@ def run_batched(problems, optimizer, steps: int, *, target: float | None = None,
     out = BatchRun(status=np.full(B, stopping.COMPLETED), steps=np.zeros(B, dtype=np.int64),
                    initial_loss=np.zeros(B), final_loss=np.zeros(B), grad_norm=np.zeros(B), y_norm2=y2,
                    initial_grad_norm=np.zeros(B), steps_to=reached.first,
-                   losses=np.full((steps + 1, B), np.nan) if history else None)
+                   losses=histories.start(steps, (B,), fill=np.nan) if history else None)
     idx = np.arange(B)  # the members still running, in the order of the arrays
     y2_running = y2
     done = None  # (running,) bool: members whose optimizer's last update said it is done
@@ -121,6 +122,8 @@ def run_batched(problems, optimizer, steps: int, *, target: float | None = None,
                 out.initial_loss[idx] = loss
                 out.initial_grad_norm[idx] = method.grad_norms(weights, ev)
             if history:
+                if k == len(out.losses):  # the history grows with the steps taken
+                    out.losses = histories.grow(out.losses, steps, fill=np.nan)
                 out.losses[k, idx] = loss
             reached.see(k, idx, loss / y2_running)  # relative losses, as Result.relative_losses
             # the decision is decide_many's; a cheap test first skips it on the steps where every
@@ -143,6 +146,8 @@ def run_batched(problems, optimizer, steps: int, *, target: float | None = None,
                     reached.keep(keep)
             weights, state, done = method.step(data, weights, ev, state)
     out.seconds = time.perf_counter() - start
+    if history:
+        out.losses = out.losses[: k + 1]  # the rows evaluated: (steps + 1, B) if one member ran to the budget
     return out
 
 

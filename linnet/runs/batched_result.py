@@ -25,7 +25,8 @@ class BatchRun:
         y_norm2: (B,) ||Y||_F^2, the relative-loss scale.
         steps_to: {target: (B,) first step with relative loss <= target, -1 where never}.
         seconds: wall time of the whole batch.
-        losses: (steps + 1, B) loss history when asked for (NaN after a member stopped), else None.
+        losses: (k + 1, B) loss history when asked for, k the last step any member was evaluated
+            (NaN after a member stopped), else None.
     """
 
     status: np.ndarray

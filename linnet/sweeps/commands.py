@@ -14,6 +14,8 @@ import json
 import signal
 import sys
 
+from linnet.core import files
+from linnet.core.arguments import add_progress_options, shows_progress
 from linnet.core.errors import LinnetError
 
 SWEEP_EXAMPLES = """\
@@ -73,11 +75,13 @@ def cmd_sweep(args) -> int:
     from linnet.sweeps.executors import make_executor
 
     grid = grid_from_args(args)
+    files.check_folder(args.out)  # a bad --out fails before any worker starts
     executor = make_executor(args.scheduler, args.workers, args.processes)
     signal.signal(signal.SIGTERM, _terminate)  # a terminated driver stops as after Ctrl-C
     try:
         summary = run_sweep(grid, args.out, executor=executor, histories=args.histories, force=args.force,
-                            task_size=args.task_size, progress=not args.quiet)
+                            task_size=args.task_size,
+                            progress=shows_progress(args))
     except KeyboardInterrupt:
         print(f"linnet: interrupted; finished tasks are in {args.out}; run the same command again to resume",
               file=sys.stderr)
@@ -113,5 +117,5 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, default=None, help="processes (--processes, --scheduler local)")
     p.add_argument("--task-size", type=int, default=None, help="members per task (default: ~1 s of work)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_progress_options(p)
     p.set_defaults(handler=cmd_sweep)

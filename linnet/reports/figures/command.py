@@ -70,6 +70,7 @@ def write_figures(families, out, args, force: bool = False) -> list[Path]:
 
     out = Path(out)
     paths = plan(families, out, args)
+    files.check_folder(out)
     files.check_writable([p for named in paths.values() for p in named.values()], force)
     for named in paths.values():
         files.make_folder(next(iter(named.values())).parent)
@@ -127,8 +128,9 @@ def cmd_plot(args) -> int:
 
     if not args.profile and (args.x is None or args.y is None):
         raise LinnetError("plot needs --x and --y (or --profile)")
-    if args.output is not None:
+    if args.output is not None:  # checked before the table is read and drawn
         files.make_folder(Path(args.output).parent)
+        files.check_file(args.output, force=True)
     df = load(args.dir)
     written = []
     if args.profile:

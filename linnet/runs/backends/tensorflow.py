@@ -64,6 +64,8 @@ from linnet.runs.result import Result
 
 MODES = ("per-step", "compiled", "xla")
 DEFAULT_MODE = "compiled"
+#: the most steps of the compiled and XLA loops: their step count and TensorArrays are int32-sized
+MAX_GRAPH_STEPS = 2**31 - 2
 
 #: the optimizers this backend runs, by spec name
 SUPPORTED = {"gd": GD, "momentum": Momentum, "adam": Adam, "rmsprop": RMSprop}
@@ -123,6 +125,9 @@ def run(problem, optimizer, steps: int, *, target: float | None = None, mode: st
     target = check_target(target)
     if problem.dtype not in (np.float32, np.float64):
         raise LinnetError(f"the tensorflow backend runs float32 or float64 problems, not {problem.dtype}")
+    if mode != "per-step" and steps > MAX_GRAPH_STEPS:
+        raise LinnetError(f"the {mode} tensorflow loop holds at most {MAX_GRAPH_STEPS} steps (an int32 count, "
+                          f"its history sized in the graph), got {steps}; use mode='per-step'")
     if callback is not None and mode != "per-step":
         raise LinnetError(f"a callback needs mode='per-step' on the tensorflow backend, not {mode!r}")
     # the stopping threshold in the variables' dtype, so host and graph tests agree

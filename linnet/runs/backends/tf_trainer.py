@@ -12,6 +12,7 @@ import threading
 import numpy as np
 
 from linnet.optimizers import stopping
+from linnet.runs import history
 from linnet.runs.backends.tf_runtime import device
 
 
@@ -152,13 +153,16 @@ class Trainer:
         self.warm.add(key)
 
     def run_per_step(self, steps, target_loss, callback):
+        """The loop on the host, one traced call per step; its histories grow with the steps taken."""
         tf = self.tf
         yes, no = tf.constant(True), tf.constant(False)
         target_t = tf.constant(target_loss, self.dtype)
-        losses = np.empty(steps + 1)
-        norms = np.empty(steps + 1)
+        losses = history.start(steps)
+        norms = history.start(steps)
         step = self.step
         for k in range(steps + 1):
+            if k == len(losses):
+                losses, norms = history.grow(losses, steps), history.grow(norms, steps)
             loss_t, norm_t = step(yes if k < steps and callback is None else no, target_t)
             loss = losses[k] = float(loss_t)
             norms[k] = float(norm_t)
