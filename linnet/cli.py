@@ -30,6 +30,8 @@ from linnet.sweeps.commands import register as register_sweeps
 EXIT_USAGE = 2
 #: the exit status after Ctrl-C (128 + SIGINT, as a shell reports it)
 EXIT_INTERRUPTED = 130
+#: a closed pipe on stdout: 128 + SIGPIPE, as a shell reports a writer killed by it
+EXIT_BROKEN_PIPE = 141
 
 RUN_EXAMPLES = """\
 examples (``linnet`` is the installed command; ``python -m linnet`` is the same):
@@ -270,6 +272,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:  # Ctrl-C outside the numpy run loop, which ends its run as INTERRUPTED
         print("linnet: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (``linnet run ... | head``): stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -189,3 +189,20 @@ def test_one_progress_rule(progress, quiet, tty, shown):
     from linnet.core.arguments import shows_progress
 
     assert shows_progress(Namespace(progress=progress, quiet=quiet), Stream(tty)) is shown
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """``linnet run ... | head -c 10``: the reader leaves early; no BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    code = ("import subprocess, sys\n"
+            "p = subprocess.Popen([sys.executable, '-m', 'linnet', 'run', '--optimizer', 'gd[lr=1e-5]',"
+            " '--steps', '3000', '--json', '--history'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+            "p.stdout.read(10); p.stdout.close()\n"
+            "err = p.stderr.read().decode(); p.wait()\n"
+            "print(p.returncode); print(err)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
+    returncode, _, err = out.partition("\n")
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert int(returncode) in (0, 141), out
