@@ -15,6 +15,22 @@ import textwrap
 import pytest
 
 from linnet import cli
+from linnet.runs import machine
+
+#: the CPU of the fixtures' "other machine": a name no real machine has, so that ``--reference``
+#: by that name can match no run made on the machine the tests run on
+FIXTURE_CPU = "Fixture CPU A 9000"
+#: the words of FIXTURE_CPU that ``--reference`` names it by
+FIXTURE_REFERENCE = "Fixture CPU"
+
+#: CPU model strings as machine_info reads them on each vendor's machines (an ARM server reports a
+#: core name; a CPU that /proc/cpuinfo does not name falls back to platform.machine())
+REAL_CPUS = {
+    "intel": "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
+    "amd": "AMD EPYC 7763 64-Core Processor",
+    "arm": "Neoverse-N1",
+    "unknown": "riscv64",
+}
 
 BENCHMARKS = textwrap.dedent('''
     import pytest
@@ -90,7 +106,7 @@ def _variant(src, dst, *, node=None, cpu=None, cores=None, threads=None, when, s
 def files(bench):
     run = bench / "run.json"
     later = _variant(run, bench / "later.json", when="2100-01-01T00:00:00", speed=2.0)
-    other = _variant(run, bench / "other.json", node="big-box", cpu="Intel Xeon Gold 6338", cores=64,
+    other = _variant(run, bench / "other.json", node="fixture-node-b", cpu=FIXTURE_CPU, cores=64,
                      threads=32, when="2200-01-01T00:00:00", speed=0.25,
                      figure=("test_first_order[gd[lr=1e-05]]", "relative_loss", 1.01))
     return {"run": run, "later": later, "other": other}
@@ -129,7 +145,8 @@ def test_same_machine_text(files, capsys):
     assert "2.00x" in out and "ref" in out
     assert " * " not in out  # the same figures: nothing flagged
     assert "slower" in out  # twice slower, rounds' ranges apart
-    assert max(map(len, out.splitlines())) <= 100
+    # the runs' lines name the files, whose length depends on TMPDIR; the rest fits 100 columns
+    assert max(len(ln) for ln in out.splitlines() if str(files["run"].parent) not in ln) <= 100
 
 
 def test_different_machines_warn_and_flag_figures(files, capsys):
@@ -137,15 +154,15 @@ def test_different_machines_warn_and_flag_figures(files, capsys):
     assert code == 0, err
     flat = " ".join(out.split())
     assert "warning: comparing runs from 2 different machines (M1, M2)" in flat
-    assert "Intel Xeon Gold 6338, 64 cores" in flat and "32 threads" in flat
+    assert f"{FIXTURE_CPU}, 64 cores" in flat and "32 threads" in flat
     assert "0.25x" in out
     assert "* relative_loss: " in out and " in R1, " in out
 
 
 def test_reference_choice(files, capsys):
     paths = [str(p) for p in files.values()]
-    code, out, _ = _main(["compare", *paths, "--reference", "Xeon"], capsys)
-    assert code == 0 and "reference: R3 (matches 'Xeon')" in out
+    code, out, _ = _main(["compare", *paths, "--reference", FIXTURE_REFERENCE], capsys)
+    assert code == 0 and f"reference: R3 (matches '{FIXTURE_REFERENCE}')" in out
     assert "4.00x" in out  # R1 against R3, four times slower
     code, out, _ = _main(["compare", *paths, "-r", "R2"], capsys)
     assert code == 0 and "reference: R2" in out and "0.50x" in out
@@ -153,6 +170,57 @@ def test_reference_choice(files, capsys):
     assert code == 2 and "R1 to R3" in err
     code, _, err = _main(["compare", *paths, "-r", "no-such-machine"], capsys)
     assert code == 2 and err.startswith("linnet: error: --reference")
+
+
+def _recorded_on(src, dst, cpu, monkeypatch):
+    """``src`` as if run on a machine whose CPU reads ``cpu``: the machine description that
+    :func:`linnet.runs.machine.machine_info` gives with its ``_cpu_model`` patched, with the run's
+    calibration kept."""
+    monkeypatch.setattr(machine, "_cpu_model", lambda: cpu)
+    data = json.loads(src.read_text())
+    calibration = data["machine_info"]["linnet"]["calibration"]
+    data["machine_info"]["linnet"] = dict(machine.machine_info(), calibration=calibration)
+    dst.write_text(json.dumps(data))
+    return dst
+
+
+@pytest.mark.parametrize("vendor", sorted(REAL_CPUS))
+def test_reference_choice_whatever_the_real_cpu(files, bench, capsys, monkeypatch, vendor):
+    """The real machine's CPU, whatever it is, does not steal the fixture machine's reference: a
+    run made on a Xeon must not match what a fixture describes (nor an AMD, ARM or unknown CPU)."""
+    cpu = REAL_CPUS[vendor]
+    real = _recorded_on(files["run"], bench / f"on-{vendor}.json", cpu, monkeypatch)
+    paths = [str(real), str(files["later"]), str(files["other"])]
+    code, out, _ = _main(["compare", *paths, "--reference", FIXTURE_REFERENCE], capsys)
+    assert code == 0 and f"reference: R3 (matches '{FIXTURE_REFERENCE}')" in out
+    assert "4.00x" in out  # R1 against R3, four times slower
+    code, out, _ = _main(["compare", *paths, "--reference", cpu], capsys)
+    assert code == 0 and f"reference: R1 (matches '{cpu}')" in out
+
+
+def _report(paths, output, capsys, cpu):
+    """compare's report of ``paths`` with the CPU name ``cpu`` replaced by ``<cpu>``, whitespace
+    collapsed (a longer name wraps the machine lines elsewhere)."""
+    code, out, err = _main(["compare", *map(str, paths), "-o", output], capsys)
+    assert code == 0, err
+    return " ".join(out.split()).replace(cpu, "<cpu>")
+
+
+@pytest.mark.parametrize("output", ["text", "markdown", "csv"])
+def test_reports_are_the_same_on_every_cpu_vendor(files, bench, capsys, monkeypatch, output):
+    """The same runs recorded on an Intel, AMD, ARM or unknown CPU give the same report, but for
+    the CPU's name: machine identity, warnings, reference, ratios and flags do not depend on it."""
+    reports = {}
+    for vendor, cpu in REAL_CPUS.items():
+        folder = bench / f"on-{vendor}"
+        folder.mkdir(exist_ok=True)
+        first = _recorded_on(files["run"], folder / "run.json", cpu, monkeypatch)
+        second = _recorded_on(files["later"], folder / "later.json", cpu, monkeypatch)
+        report = _report([first, second, files["other"]], output, capsys, cpu)
+        reports[vendor] = report.replace(str(folder), "<folder>")
+    assert len(set(reports.values())) == 1, reports
+    if output == "text":
+        assert "(M1, M2)" in reports["intel"] and "M3" not in reports["intel"]  # two machines, not three
 
 
 def test_name_filter(files, capsys):

@@ -78,7 +78,9 @@ def plot_metric(df, x: str, y: str, hue: str = "optimizer", ax=None):
         text = f"{label}: p = {slope:.2f}" if np.isfinite(slope) else str(label)
         if reached.any():
             ax.plot(stats.index[reached], median[reached], label=text, **kw)
-            ax.fill_between(stats.index, stats[0.25], stats[0.75], color=kw["color"], alpha=0.2)
+            # float arrays, not Series: matplotlib 3.7.0 cannot mask a pandas 2.0 Series
+            lo, hi = stats[0.25].to_numpy(dtype=float), stats[0.75].to_numpy(dtype=float)
+            ax.fill_between(stats.index, lo, hi, color=kw["color"], alpha=0.2)
         if not reached.all():
             not_reached(ax, stats.index[~reached], str(label) if not reached.any() else f"{label}, median",
                         kw["color"])
