@@ -48,6 +48,7 @@ def test_slow_not_stuck_quick(benchmark):
 
 @pytest.mark.claim("post.slow-not-stuck")
 @pytest.mark.slow
+@pytest.mark.expensive  # verification on 20 seeds (41 s); the quick selection has seeds 0-4 above
 def test_slow_not_stuck_all_seeds(benchmark):
     """The same on seeds 0-19 (up to about 2e6 steps; one batched array program)."""
     _slow(benchmark, ALL_SEEDS)

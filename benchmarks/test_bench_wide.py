@@ -183,6 +183,7 @@ def run_target_in_subprocess() -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.expensive  # verification of the wide target's memory in a fresh interpreter (8 s)
 @pytest.mark.benchmark(group="wide-target")
 def test_wide_target(benchmark):
     """Conditioned kappa 100, rank 256, ydim = xdim = 256, width 1024, depth 3, fan-in start: LM to 1e-10."""

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from linnet.cli import main
+from linnet.sweeps import executors
 from linnet.sweeps.driver import run_sweep
 from linnet.sweeps.executors import Dask, ProcessPool
 from linnet.sweeps.grid import Grid
@@ -66,7 +67,8 @@ def test_a_killed_dask_worker_loses_no_member_and_duplicates_none(tmp_path, clus
     assert df.error.isna().all()
 
 
-def test_unreachable_scheduler_is_one_error_line(tmp_path, capsys):
+def test_unreachable_scheduler_is_one_error_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 1)  # nothing listens on port 9: no need to wait 5 s
     argv = ["sweep", "--seeds", "0", "--optimizer", "lm", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
