@@ -206,3 +206,16 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     returncode, _, err = out.partition("\n")
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert int(returncode) in (0, 141), out
+
+
+def test_the_command_line_imports_no_matplotlib_until_it_draws():
+    """Building every command's parser (what each ``linnet`` call does first) leaves matplotlib
+    unimported: a sweep or a run pays nothing for it, and a read-only HOME cannot make it warn."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom linnet.cli import build_parser\nbuild_parser()\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

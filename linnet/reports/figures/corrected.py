@@ -17,13 +17,16 @@ Figures are :class:`matplotlib.figure.Figure` objects (no pyplot), styled by
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from linnet.claims.post.constants import POST_FIRST_ORDER, POST_GAUSS_NEWTON, POST_KAPPA_CLAIMED, POST_LM_LEVEL
 from linnet.claims.post.measures import imbalance_drift
 from linnet.reports.figures.style import Styles, new_figure
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the command line
+    from matplotlib.figure import Figure
 
 #: most points drawn per curve (long runs are thinned evenly; keeps SVG and PDF small)
 MAX_POINTS = 4000

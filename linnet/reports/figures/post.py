@@ -20,13 +20,16 @@ labelled.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from matplotlib import style as mpl_style
-from matplotlib.figure import Figure
 
 from linnet.claims.post.constants import POST_FIRST_ORDER
 from linnet.optimizers.spec import parse
 from linnet.reports.figures.style import PALETTE, Styles, new_figure
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the command line
+    from matplotlib.figure import Figure
 
 #: the post's figure: figsize (15, 10), its proportions and font sizes; at DPI 2250 x 1500 pixels
 POST_FIGSIZE = (15, 10)
@@ -105,6 +108,8 @@ def _plot_nets(fig, nets, show_to_max=-1):
 
 def post_figure(rep) -> Figure:
     """The post's first figure: its 8 first-order runs, loss and gradient magnitude."""
+    from matplotlib import style as mpl_style
+
     with mpl_style.context("seaborn-v0_8"):
         fig = new_figure(POST_FIGSIZE)
         nets = [post_net(rep.post.one(optimizer=s), rep.steps) for s in POST_FIRST_ORDER]
@@ -115,6 +120,8 @@ def post_figure(rep) -> Figure:
 
 def post_figure_with_lm(rep) -> Figure:
     """The post's second figure: the same runs and its 'LM' (its sum(r)**2), first 190 steps."""
+    from matplotlib import style as mpl_style
+
     with mpl_style.context("seaborn-v0_8"):
         fig = new_figure(POST_FIGSIZE)
         nets = [post_net(rep.post.one(optimizer=s), rep.steps) for s in POST_FIRST_ORDER]

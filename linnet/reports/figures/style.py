@@ -16,12 +16,14 @@ constrained layout, and saved whole by :func:`save`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.colors import to_hex
-from matplotlib.figure import Figure
 
 from linnet.core.files import save_figure
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the command line
+    from matplotlib.figure import Figure
 
 #: every figure is drawn at 150 dpi
 DPI = 150
@@ -59,6 +61,8 @@ class Styles:
         self.colours: set = set()
 
     def next(self, *, ls: str | None = None, marker: str | None = None, color=None, **extra) -> dict:
+        from matplotlib.colors import to_hex
+
         styles = [ls] if ls is not None else list(LINESTYLES)
         colours = [color] if color is not None else list(self.palette)
         if color is None:  # a colour no series has yet, before a used one in another style
@@ -87,6 +91,8 @@ class Styles:
 
 def new_figure(figsize, **kwargs) -> Figure:
     """A Figure at :data:`DPI` with constrained layout (legends and labels kept on the canvas)."""
+    from matplotlib.figure import Figure
+
     return Figure(figsize=figsize, dpi=DPI, layout="constrained", **kwargs)
 
 
@@ -134,6 +140,8 @@ def _has_points(artist) -> bool:
 
 
 def _series_key(artist):
+    from matplotlib.colors import to_hex
+
     if hasattr(artist, "get_linestyle") and hasattr(artist, "get_marker"):
         ls = "none" if _marker(artist.get_marker()) != "none" and artist.get_linestyle() in ("None", "none", "") \
             else _linestyle(artist.get_linestyle())
