@@ -6,16 +6,12 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from linnet.cli import build_parser
-
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -76,7 +72,8 @@ def test_quick_start_installs_extras_that_exist():
     quick = [argv for argv in SHELL if argv[:3] == ["pip", "install", "-e"]]
     assert len(quick) == 2, "the quick start is two commands: benchmarks and tests"
     assert [argv[argv.index("&&") + 1:] for argv in quick] == [
-        ["python", "-m", "pytest", "benchmarks", "--benchmark-autosave"], ["python", "-m", "pytest", "tests"]]
+        ["python", "-m", "pytest", "benchmarks", "--benchmark-autosave"],
+        ["python", "-m", "pytest", "tests", "-n", "auto", "--dist", "loadfile"]]
     for argv in quick:
         named = set(re.fullmatch(r"\.\[(.*)\]", argv[3]).group(1).split(","))
         assert named <= extras, named - extras

@@ -16,17 +16,12 @@ from __future__ import annotations
 
 import math
 import re
-import sys
+import tomllib
 from pathlib import Path
 
 from linnet.core.errors import LinnetError
 from linnet.problems.families import PARAMETERS
 from linnet.sweeps.grid import Grid, grid_from_dict
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?inf$", re.IGNORECASE)
