@@ -121,6 +121,22 @@ def test_save_writes_the_whole_baseline_and_load_rejects_bad_files(tmp_path):
         gate.load(tmp_path / "missing.json")
 
 
+
+def test_drift_names_what_moved_within_or_beyond_its_tolerance():
+    tols = {"loss": relative(1e-6).to_dict(), "steps": exact().to_dict(), "nan": exact().to_dict()}
+    first = {"t": gate.entry({"loss": 73.06, "steps": 3000, "nan": float("nan")}, tols)}
+    assert gate.drift(first, first) == []  # identical runs (NaN is the same figure as NaN)
+    within = {"t": gate.entry({"loss": 73.06 * (1 + 1e-9), "steps": 3000, "nan": float("nan")}, tols)}
+    [line] = gate.drift(first, within)
+    assert line.startswith("t: loss 73.06 -> ") and "+1.00e-09 relative" in line
+    assert line.endswith("within its tolerance")
+    beyond = {"t": gate.entry({"loss": 73.06, "steps": 3001, "nan": float("nan")}, tols),
+              "u": gate.entry({"x": 1}, {"x": exact().to_dict()})}
+    assert gate.drift(first, beyond) == ["t: steps 3000 -> 3001 (+3.33e-04 relative), BEYOND its tolerance",
+                                         "u: only in the second run"]
+    fewer = {"t": gate.entry({"loss": 73.06, "steps": 3000}, {k: tols[k] for k in ("loss", "steps")})}
+    assert gate.drift(first, fewer) == ["t: figure nan only in the first run"]
+
 # -- real pytest runs -----------------------------------------------------------------------------
 
 BENCH = textwrap.dedent('''
@@ -193,3 +209,29 @@ def test_required_tensorflow_turns_skips_into_failures(tmp_path):
                               env={**os.environ, "LINNET_REQUIRE_TENSORFLOW": "1"})
     assert required.returncode == 1
     assert "1 failed, 1 skipped" in required.stdout and "1 error" in required.stdout, required.stdout
+
+
+def test_figures_of_two_runs_are_written_and_their_drift_listed(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "test_bench.py").write_text(BENCH)
+    runs = []
+    for i, final in enumerate(["0.5", "0.5000000001"]):
+        path = tmp_path / f"figures{i}.json"
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--benchmark-disable",
+                               f"--linnet-figures={path}"], cwd=tmp_path, capture_output=True, text=True,
+                              env={**os.environ, "FINAL": final})
+        assert proc.returncode == 0, proc.stdout  # no baseline: nothing is compared, the figures are written
+        assert f"wrote this run's figures (2 benchmarks) to {path}" in proc.stdout
+        runs.append(gate.load(path))
+    assert runs[0]["b/test_bench.py::test_b"] == {"steps": {"value": 3, "tolerance": {"kind": "exact"}}}
+    [line] = gate.drift(*runs)
+    assert line.startswith("b/test_bench.py::test_a: final 0.5 -> 0.5000000001") and "within its tolerance" in line
+
+
+def test_a_figures_path_that_cannot_be_written_is_refused_before_any_benchmark(tmp_path):
+    (tmp_path / "test_bench.py").write_text(BENCH)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--benchmark-disable",
+                           f"--linnet-figures={tmp_path / 'no-such-folder' / 'f.json'}"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 4 and "passed" not in proc.stdout
+    assert "--linnet-figures: cannot write" in proc.stderr and "does not exist" in proc.stderr

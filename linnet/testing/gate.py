@@ -13,6 +13,10 @@ losses at fixed steps, steps to targets, divergence, kappa), each with its decla
 
 each with a line naming it and the command that regenerates the baseline (:data:`REGENERATE`).
 The baseline is written whole from one complete run (:func:`save`), never merged.
+
+A run can also write its own figures in the baseline's format (``--linnet-figures PATH``), and
+:func:`drift` lists what differs between two such files: the figures that moved within their
+tolerance between two passing runs (two CI runs, or one BLAS thread against the default).
 """
 
 from __future__ import annotations
@@ -96,3 +100,33 @@ def save(path, benchmarks: dict) -> None:
     text = json.dumps({"format": FORMAT, "regenerate": REGENERATE,
                        "benchmarks": dict(sorted(benchmarks.items()))}, indent=1)
     files.write_text(Path(path), text + "\n", force=True)
+
+
+def drift(first: dict, second: dict) -> list[str]:
+    """Lines naming each figure whose value is not identical in two runs' figures.
+
+    ``first`` and ``second`` are ``{node id: entry}`` (:func:`load` of two files that
+    ``--linnet-figures`` wrote, or a baseline). Each line gives both values, the relative change
+    and whether the change lies within the figure's tolerance (:mod:`linnet.testing.tolerance`);
+    benchmarks or figures in only one of the two are named too. An empty list: identical figures.
+    """
+    lines = []
+    for node in sorted(set(first) | set(second)):
+        if node not in first or node not in second:
+            lines.append(f"{node}: only in the {'second' if node not in first else 'first'} run")
+            continue
+        a, b = first[node], second[node]
+        for name in sorted(set(a) | set(b)):
+            if name not in a or name not in b:
+                lines.append(f"{node}: figure {name} only in the {'second' if name not in a else 'first'} run")
+                continue
+            x, y = a[name]["value"], b[name]["value"]
+            if x == y or (x != x and y != y):  # NaN equals NaN here: the same figure
+                continue
+            change = ""
+            if isinstance(x, (int, float)) and isinstance(y, (int, float)) and x != 0:
+                change = f" ({(y - x) / abs(x):+.2e} relative)"
+            beyond = compare_value(name, x, y, Tolerance.from_dict(a[name]["tolerance"]))
+            verdict = "BEYOND its tolerance" if beyond else "within its tolerance"
+            lines.append(f"{node}: {name} {x!r} -> {y!r}{change}, {verdict}")
+    return lines

@@ -13,6 +13,9 @@ Options:
   --linnet-update-baseline   write the whole baseline from this run instead (default path
                              benchmarks/baseline.json); refused unless the run is complete: every
                              benchmark selected, none skipped, all passed
+  --linnet-figures PATH      also write this run's figures to PATH, in the baseline's format, for
+                             comparing two runs with linnet.testing.gate.drift (CI writes one per
+                             gate run)
 
 Environment: LINNET_REQUIRE_TENSORFLOW=1 (set in CI) turns every skip of a TensorFlow test or
 benchmark (marker ``tensorflow``, or a skip whose reason names TensorFlow) into a failure.
@@ -28,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from linnet.core import files
+from linnet.core.errors import LinnetError
 from linnet.testing import gate
 
 #: relative to pytest's rootdir
@@ -42,6 +47,8 @@ def pytest_addoption(parser):
                     help="compare each benchmark's machine-independent figures with this baseline file")
     group.addoption("--linnet-update-baseline", action="store_true", default=False,
                     help="write the whole baseline file from this (complete) run instead of comparing")
+    group.addoption("--linnet-figures", metavar="PATH", default=None,
+                    help="also write this run's figures (the baseline's format) to PATH, whatever the gate decides")
     group.addoption("--linnet-expensive", action="store_true", default=False,
                     help="also run the benchmarks marked expensive (timing scans and long ratio measurements, "
                          "about 2 minutes more); CI and --linnet-update-baseline runs use it")
@@ -59,9 +66,13 @@ def pytest_collection_modifyitems(config, items):
 
 
 class _Gate:
-    def __init__(self, path: Path, update: bool, root: Path):
-        self.path, self.update, self.root = path, update, root
-        self.baseline = {} if update else gate.load(path)
+    """The gate's state in one run: compare with ``path`` (or write it, ``update``), and write the
+    figures to ``record`` when given; with no ``path`` only the record is written."""
+
+    def __init__(self, path: Path | None, update: bool, root: Path, record: Path | None = None):
+        self.path, self.update, self.root, self.record = path, update, root, record
+        self.compares = path is not None and not update
+        self.baseline = gate.load(path) if self.compares else {}
         self.collected: set[str] = set()
         self.deselected: set[str] = set()
         self.partial: set[str] = set()
@@ -73,9 +84,17 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "claim(id): the registered claim (linnet.claims.registry) a benchmark decides")
     path = config.getoption("--linnet-baseline")
     update = config.getoption("--linnet-update-baseline")
-    if path or update:
-        config._linnet_gate = _Gate(Path(path) if path else config.rootpath / DEFAULT_BASELINE, update,
-                                    config.rootpath)
+    record = config.getoption("--linnet-figures")
+    if record:  # checked before any benchmark runs: a path that cannot be written is one usage error
+        try:
+            files.check_file(record, force=True)
+        except LinnetError as err:
+            raise pytest.UsageError(f"--linnet-figures: {err}") from None
+    if path or update or record:
+        if update and not path:
+            path = config.rootpath / DEFAULT_BASELINE
+        config._linnet_gate = _Gate(Path(path) if path else None, update, config.rootpath,
+                                    Path(record) if record else None)
 
 
 def _is_benchmark(item) -> bool:
@@ -146,11 +165,11 @@ def pytest_runtest_call(item):
     if state is None or bench is None:
         return result
     figures = bench.extra_info.get("figures") or {}
-    if not figures and not bench.extra_info.get("no_figures"):
+    if not figures and not bench.extra_info.get("no_figures") and state.path is not None:
         raise AssertionError(f"regression gate: {item.nodeid} records no machine-independent figure "
                              "(linnet.testing.benchmarking.store) and does not say why (no_figures=...)")
     state.entries[item.nodeid] = gate.entry(figures, bench.extra_info.get("tolerances", {}))
-    if state.update:
+    if not state.compares:
         return result
     if item.nodeid not in state.baseline:
         raise AssertionError(f"regression gate: {item.nodeid} has no entry in {state.path}; {_regenerate()}")
@@ -176,6 +195,8 @@ def pytest_sessionfinish(session, exitstatus):
     state = getattr(session.config, "_linnet_gate", None)
     if state is None:
         return
+    if state.record is not None:
+        gate.save(state.record, state.entries)
     if state.update:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         skipped = len(reporter.stats.get("skipped", [])) if reporter is not None else 0
@@ -187,7 +208,7 @@ def pytest_sessionfinish(session, exitstatus):
                                   f"write it from the whole suite: {gate.REGENERATE}")
         else:
             gate.save(state.path, state.entries)
-    else:
+    elif state.compares:
         stale = gate.coverage(set(state.baseline), state.collected, state.deselected, state.root, state.partial)
         state.problems += [f"{node}: in {state.path} but no such benchmark; {_regenerate()}" for node in stale]
     if state.problems and session.exitstatus == 0:
@@ -203,8 +224,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tr.write_line(f"linnet gate: {line}", red=True)
     if state.update and not state.problems:
         tr.write_line(f"linnet gate: wrote {len(state.entries)} benchmarks' figures to {state.path}")
-    elif not state.update:
+    elif state.compares:
         tr.write_line(f"linnet gate: compared {len(state.entries)} benchmarks with {state.path}")
+    if state.record is not None:
+        tr.write_line(f"linnet gate: wrote this run's figures ({len(state.entries)} benchmarks) to {state.record}")
 
 
 # -- LINNET_REQUIRE_TENSORFLOW ------------------------------------------------------------------
