@@ -7,7 +7,16 @@ from hypothesis import strategies as st
 from strategies import problems, random_weights, seeds
 
 import linnet
-from linnet.problems.losses import evaluate, imbalance, loss, pair_imbalances, sample_loss, trace_loss
+from linnet.claims.seeds import HELD_OUT
+from linnet.problems.losses import (
+    evaluate,
+    imbalance,
+    imbalance_changes,
+    loss,
+    pair_imbalances,
+    sample_loss,
+    trace_loss,
+)
 
 
 def central_difference(f, weights, k, i, j, h):
@@ -93,18 +102,45 @@ def test_grad_norm_is_the_posts_gradient_magnitude():
     assert ev.grad_norm == pytest.approx(np.sqrt(sum(np.sum(g**2) for g in ev.grads)), rel=1e-14)
 
 
-@given(seeds, st.integers(3, 5), st.sampled_from([1e-7, 1e-6]))
+#: the conservation law's round-off: |change - lr^2 (G_k^T G_k - G_{k+1} G_{k+1}^T)| in units of
+#: eps (||W_k||_2^2 + ||W_{k+1}||_2^2). Measured on the held-out seeds 1000-1099, depths 2-6, lr 1e-6
+#: and 1e-4: at most 207; a sign step (the direction of Adam and Lion) misses by at least 3.6e8.
+CONSERVATION_ROUNDOFF = 1e3
+
+
+def _conservation_errors(problem, lr, step=lambda G: G):
+    """max |D_k(W - lr step(G)) - D_k(W) - imbalance_changes(G, lr)_k| per pair, in round-off units."""
+    g = evaluate(problem, problem.weights).grads
+    after = tuple(W - lr * step(G) for W, G in zip(problem.weights, g))
+    eps = np.finfo(np.float64).eps
+    return [np.abs(a - b - c).max() / (eps * (np.linalg.norm(W, 2) ** 2 + np.linalg.norm(V, 2) ** 2))
+            for a, b, c, W, V in zip(pair_imbalances(after), pair_imbalances(problem.weights),
+                                     imbalance_changes(g, lr), problem.weights[:-1], problem.weights[1:])]
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4, 5, 6])
+def test_gd_changes_every_pair_imbalance_by_exactly_lr_squared_on_held_out_seeds(depth):
+    """Du, Hu & Lee 2018 (Theorem 2.1), per step: D_k = W_k^T W_k - W_{k+1} W_{k+1}^T changes by
+    lr^2 (G_k^T G_k - G_{k+1} G_{k+1}^T), to round-off, on every held-out seed; the negative control,
+    a sign step of the same length scale, is caught on every seed."""
+    worst, control = 0.0, np.inf
+    for seed in HELD_OUT:
+        p = linnet.post_problem(seed, depth=depth, wdim=4, nsamples=0)
+        for lr in (1e-6, 1e-4):
+            errors = _conservation_errors(p, lr)
+            assert len(errors) == depth - 1
+            worst = max(worst, *errors)
+            control = min(control, max(_conservation_errors(p, lr, np.sign)))
+    assert worst <= CONSERVATION_ROUNDOFF, worst
+    assert control > 1e3 * CONSERVATION_ROUNDOFF, control
+
+
+@given(seeds, st.integers(2, 6), st.sampled_from([1e-7, 1e-6]))
 def test_imbalance_of_every_pair_changes_by_lr_squared(seed, depth, lr):
-    """At depth N each D_k = W_k^T W_k - W_{k+1} W_{k+1}^T changes by exactly lr^2 (g_k^T g_k - g_{k+1} g_{k+1}^T)."""
+    """The same law on any seed (hypothesis), and the block-diagonal imbalance's shape."""
     p = linnet.post_problem(seed, depth=depth, wdim=4, nsamples=0)
-    g = evaluate(p, p.weights).grads
-    after = tuple(W - lr * G for W, G in zip(p.weights, g))
-    before_blocks, after_blocks = pair_imbalances(p.weights), pair_imbalances(after)
-    assert len(after_blocks) == depth - 1
-    assert imbalance(after).shape == (4 * (depth - 1),) * 2
-    for k, (b, a) in enumerate(zip(before_blocks, after_blocks)):
-        expected = lr**2 * (g[k].T @ g[k] - g[k + 1] @ g[k + 1].T)
-        np.testing.assert_allclose(a - b, expected, rtol=1e-5, atol=1e-10 * np.abs(b).max())
+    assert max(_conservation_errors(p, lr)) <= CONSERVATION_ROUNDOFF
+    assert imbalance(p.weights).shape == (4 * (depth - 1),) * 2
 
 
 def test_imbalance_negative_control_last_pair_is_seen():

@@ -6,7 +6,9 @@ numbers) and returns a :class:`~linnet.claims.claim.Claim`: whether it holds, an
 rests on. Benchmarks assert ``claim.holds`` and carry ``@pytest.mark.claim("<id>")``; the CLI and
 reports print ``claim.numbers``: one definition of each claim.
 
-Modules: :mod:`~linnet.claims.claim` (the Claim record), :mod:`~linnet.claims.registry`;
+Modules: :mod:`~linnet.claims.claim` (the Claim record), :mod:`~linnet.claims.registry`,
+:mod:`~linnet.claims.seeds` (development and held-out seeds), :mod:`~linnet.claims.statistics`
+(estimates with 95% intervals; holds, does not hold or inconclusive);
 :mod:`linnet.claims.post` (the post's claims: constants, producers, measures, checks,
 second_order, at_depth) and :mod:`linnet.claims.literature` (the deep-network literature's claims:
 dynamics, margin, narrow, width). Import each name from its defining module.

@@ -89,9 +89,27 @@ def pair_imbalances(weights) -> list[np.ndarray]:
     """[W_k^T W_k - W_{k+1} W_{k+1}^T for k = 1..N-1], each (n_k, n_k); [] for one layer.
 
     Each is conserved by gradient flow (Du, Hu & Lee 2018, Theorem 2.1; Arora, Cohen & Hazan 2018,
-    Theorem 1); gradient descent with step lr changes them by O(lr^2) per step.
+    Theorem 1); one step of gradient descent changes each by exactly the second-order term of
+    :func:`imbalance_changes`.
     """
     return [W.T @ W - V @ V.T for W, V in zip(weights[:-1], weights[1:])]
+
+
+def imbalance_changes(grads, lr: float) -> list[np.ndarray]:
+    """The exact change of :func:`pair_imbalances` under one gradient-descent step W_k -= lr G_k.
+
+    With G_k = dL/dW_k for the product loss (:func:`evaluate`),
+
+        D_k(W - lr G) - D_k(W) = lr^2 (G_k^T G_k - G_{k+1} G_{k+1}^T),    k = 1..N-1,
+
+    each (n_k, n_k): the first-order terms cancel because G_k^T W_k = W_{k+1} G_{k+1}^T (both equal
+    (W_{k+1} ... W_N) E^T (W_1 ... W_k) for E = dL/dP), which is why gradient flow conserves D_k
+    (Du, Hu & Lee 2018, Theorem 2.1; Arora, Cohen & Hazan 2018, Theorem 1, in the order
+    W_N ... W_1 there). The identity holds for plain gradient steps only: a momentum or adaptive
+    step is not a multiple of G and changes D_k at first order in lr. Summed over a run it bounds
+    the drift: ||D_k(T) - D_k(0)||_F <= lr^2 sum_t (||G_k||_F^2 + ||G_{k+1}||_F^2).
+    """
+    return [lr * lr * (G.T @ G - H @ H.T) for G, H in zip(grads[:-1], grads[1:])]
 
 
 def imbalance(weights) -> np.ndarray:
