@@ -2,7 +2,7 @@
 claims measured over seeds (linnet.claims.literature.dynamics; thresholds and measured ranges in docs/deep.md)."""
 
 import pytest
-from helpers import EXACT, FLOOR, LOSS, figure, timed_run
+from helpers import EXACT, FLOOR, LOSS, RATIO, figure, timed_run
 
 from linnet.claims.literature import dynamics as dc
 from linnet.problems.families import post_problem
@@ -29,7 +29,7 @@ def test_depth_is_a_preconditioner(benchmark, depth):
     benchmark.group = "deep claims"
     measured = benchmark.pedantic(dc.measure_preconditioner, args=(range(20), depth), rounds=1, iterations=1)
     claim = dc.check_preconditioner(measured)
-    store(benchmark, slope_min=figure(measured["min"], LOSS), slope_max=figure(measured["max"], LOSS))
+    store(benchmark, slope_min=figure(measured["min"], RATIO), slope_max=figure(measured["max"], RATIO))
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, measured
 

@@ -8,10 +8,11 @@ reported as "does not hold" with its numbers, and a change of verdict fails the 
 """
 
 import pytest
-from helpers import EXACT, LOSS, figure
+from helpers import EXACT, LOSS, SENSITIVE, SENSITIVE_COUNT, figure
 
 from linnet.claims.post import at_depth as ad
 from linnet.testing.benchmarking import store
+from linnet.testing.tolerance import window
 
 CONFIGS = [(d, w) for d in ad.DEPTHS for w in ad.WIDTHS]
 IDS = [f"depth{d}-width{w}" for d, w in CONFIGS]
@@ -42,9 +43,10 @@ def _plateau(benchmark, depth, width, init):
     figures = {}
     for spec, n in claim.numbers["by_spec"].items():
         figures[f"{spec} diverged"] = figure(n["diverged"], EXACT)
-        figures[f"{spec} relative_loss_min"] = figure(n["relative_loss_min"], LOSS)
-        figures[f"{spec} relative_loss_max"] = figure(n["relative_loss_max"], LOSS)
-    store(benchmark, below=figure(claim.numbers["below"], EXACT), **figures)
+        # Adam at lr 1e-3 and 1e-2 and GD at lr 1e-4 amplify round-off here (helpers.SENSITIVE)
+        figures[f"{spec} relative_loss_min"] = figure(n["relative_loss_min"], SENSITIVE)
+        figures[f"{spec} relative_loss_max"] = figure(n["relative_loss_max"], SENSITIVE)
+    store(benchmark, below=figure(claim.numbers["below"], SENSITIVE_COUNT), **figures)
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds is PLATEAU[(init, width)], claim.numbers
 
@@ -80,14 +82,22 @@ def test_plain_gauss_newton_at_depth(benchmark, depth, width):
     _second_order(benchmark, depth, width, "gauss-newton[step=1]")
 
 
+#: lm and gauss-newton successes out of 20 seeds (see _second_order)
+SUCCESSES = window(8, "measured up to 4 of 20 apart over six numerics configurations (machines, OpenBLAS "
+                      "kernels, SIMD widths, thread counts); 2x margin")
+
+
 def _second_order(benchmark, depth, width, spec):
     benchmark.group = "post claims at depth"
     runs = benchmark.pedantic(ad.second_order_at_depth, args=(depth, width, spec), rounds=1, iterations=1)
     claim = ad.check_second_order_at_depth(runs, spec, depth, width)
     n = claim.numbers
-    store(benchmark, successes=figure(n["successes"], EXACT), min_iterations=figure(n["min_iterations"], EXACT),
-           max_iterations=figure(n["max_iterations"], EXACT),
-           final_relative_loss_max=figure(n["final_relative_loss_max"], LOSS))
+    # On the seeds where a Gauss-Newton step stalls, its trajectory depends on round-off: over six
+    # numerics configurations the successes moved by up to 4 of 20 and the iteration counts by up
+    # to 227, so the counts are recorded, not gated, and the successes gated within a window
+    benchmark.extra_info["iterations"] = {"min": n["min_iterations"], "max": n["max_iterations"]}
+    store(benchmark, successes=figure(n["successes"], SUCCESSES),
+           final_relative_loss_max=figure(n["final_relative_loss_max"], SENSITIVE))
     benchmark.extra_info["claim"] = claim.to_dict()
     expected = SECOND_ORDER.get((spec, depth, width), spec == "lm")
     assert claim.holds is expected, n

@@ -6,7 +6,7 @@ Each benchmark times the post's 3000-step runs, then asserts the claim on the re
 import time
 
 import pytest
-from helpers import EXACT, LOSS, figure, timed_run
+from helpers import EXACT, LOSS, SENSITIVE, figure, timed_run
 
 from linnet.claims.post.checks import check_plateau, check_samples
 from linnet.claims.post.constants import POST_FIRST_ORDER, POST_STEPS
@@ -51,7 +51,9 @@ def test_other_first_order(benchmark, spec, seed):
     (momentum at lr 1e-5 is not shown here: it reaches 7e-32 on seed 4.)"""
     result = timed_run(benchmark, post_problem(seed), spec, POST_STEPS, group=f"plateau {spec}",
                        rounds=1)
-    store(benchmark, result, loss=LOSS)
+    # rmsprop at lr 1e-3 amplifies round-off (tests/test_tensorflow.py shows it against TensorFlow):
+    # measured up to 2.9% apart over six numerics configurations (helpers.SENSITIVE)
+    store(benchmark, result, loss=SENSITIVE if spec == "rmsprop[lr=0.001]" else LOSS)
     claim = check_plateau(Runs.keyed("optimizer", {spec: result}), diverging=())
     assert claim.holds, claim.numbers
 

@@ -16,7 +16,7 @@ import linnet
 from linnet.claims.post.constants import SECOND_ORDER_TARGET
 from linnet.optimizers.linalg import gauss_newton as gn
 from linnet.testing.benchmarking import result_info, store
-from linnet.testing.tolerance import relative
+from linnet.testing.tolerance import relative, window
 
 SEEDS = range(20)
 #: scipy's MINPACK lm reaches relative 1e-28 on seed 0 in 10-20 iterations (measured over repeated
@@ -163,7 +163,11 @@ def test_kfac_seeds(benchmark, spec):
 def test_solves(benchmark, spec):
     problem = linnet.post_problem(0)
     result = benchmark(linnet.run, problem, spec, 5)
-    store(benchmark, result, loss=LOSS, steps_to_1e26=figure(result.steps_to(1e-26), EXACT))
+    # ALS stops when a sweep no longer lowers the loss, which at round-off is a coin toss: its
+    # steps measured 2, 3 and 4 over six numerics configurations
+    steps = figure(result.steps, window(2, "ALS at round-off: measured 2 to 4 steps over six numerics "
+                                           "configurations")) if spec == "als" else figure(result.steps, EXACT)
+    store(benchmark, result, loss=LOSS, steps=steps, steps_to_1e26=figure(result.steps_to(1e-26), EXACT))
     assert result.steps_to(1e-26) <= 2
 
 

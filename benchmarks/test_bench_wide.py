@@ -29,6 +29,7 @@ import linnet
 from linnet.optimizers.stopping import TARGET_REACHED
 from linnet.problems.losses import evaluate
 from linnet.testing.benchmarking import store
+from linnet.testing.tolerance import window
 
 CG = "lm[solver=cg]"
 DIRECT = "lm[solver=dense]"
@@ -113,6 +114,11 @@ def slope(x, y) -> float:
 # -- quick --------------------------------------------------------------------------------------
 
 
+#: CG iterations summed over a run with the Jacobi preconditioner: measured 127 and 128 (depth 6)
+#: over six numerics configurations (a CG stopping test at round-off decides the last one)
+JACOBI = window(2, "measured 127 to 128 over six numerics configurations; 2x margin")
+
+
 @pytest.mark.benchmark(group="wide")
 @pytest.mark.parametrize("depth", [3, 6])
 def test_preconditioners_inner_iterations(benchmark, depth):
@@ -125,7 +131,7 @@ def test_preconditioners_inner_iterations(benchmark, depth):
     inner = {pc: int(r.traces["inner_iterations"].sum()) for pc, r in runs.items()}
     benchmark.extra_info["seconds"] = {pc: r.seconds for pc, r in runs.items()}
     store(benchmark, runs["kron"], loss=LOSS, inner_kron=figure(inner["kron"], EXACT),
-           inner_jacobi=figure(inner["jacobi"], EXACT), inner_none=figure(inner["none"], EXACT))
+           inner_jacobi=figure(inner["jacobi"], JACOBI), inner_none=figure(inner["none"], EXACT))
     assert all(r.status == TARGET_REACHED for r in runs.values())
     assert inner["kron"] < min(inner["jacobi"], inner["none"])  # measured: see docs/wide.md
 
