@@ -23,7 +23,7 @@ def test_second_order_target_at_depth(benchmark, spec, depth):
 
 
 @pytest.mark.claim("deep.preconditioner")
-@pytest.mark.parametrize("depth", [3, 4, 6])
+@pytest.mark.parametrize("depth", [2, 3, 4, 6])
 def test_depth_is_a_preconditioner(benchmark, depth):
     """Arora, Cohen & Hazan 2018, Theorem 1: error of the end-to-end update is O(lr^2), slope 2."""
     benchmark.group = "deep claims"
@@ -61,5 +61,18 @@ def test_one_mode_at_a_time(benchmark):
     ratios = {f"ratio_{i + 1}_{end}": figure(measured[f"ratio_{end}"][i], LOSS)
               for i in (1, 2) for end in ("min", "max")}
     store(benchmark, **ratios)
+    benchmark.extra_info["claim"] = claim.to_dict()
+    assert claim.holds, claim.numbers
+
+
+@pytest.mark.claim("deep.modes")
+def test_modes_from_an_aligned_balanced_start(benchmark):
+    """Saxe et al. 2014 with the start that isolates depth (aligned, balanced, equal per-mode strength
+    1e-3): t_i / t_1 near s_1 / s_i at depths 2 and 3, closer at depth 3 (t proportional to 1 / s_i)."""
+    benchmark.group = "deep claims"
+    by_depth = benchmark.pedantic(lambda: {d: dc.measure_modes_aligned(d) for d in (2, 3)}, rounds=1, iterations=1)
+    claim = dc.check_modes_aligned(by_depth)
+    store(benchmark, **{f"depth{d}_ratio_{i + 1}": figure(m["ratios"][i], RATIO) for d, m in by_depth.items()
+                        for i in (1, 2)})
     benchmark.extra_info["claim"] = claim.to_dict()
     assert claim.holds, claim.numbers

@@ -1,11 +1,16 @@
 """The claim registry (linnet.claims.registry) against the benchmarks: every registered claim is
-decided by at least one benchmark carrying its ``@pytest.mark.claim("<id>")`` marker, and every
-marker names a registered claim. The benchmarks are read by AST, so nothing runs; negative controls
-show an unknown id and a claim with no benchmark are both caught."""
+decided by at least one benchmark on the development seeds carrying its ``claim`` marker, and every
+marker names a registered claim. The markers are read from pytest's own collection (decorators and
+``pytest.param(..., marks=...)`` alike), so nothing runs; negative controls show an unknown id and a
+claim with no benchmark are both caught."""
 
-import ast
 import inspect
+import json
+import os
 import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -13,66 +18,89 @@ import pytest
 from linnet.claims.claim import Claim
 from linnet.claims.registry import BY_ID, REGISTRY, entry
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+#: the held-out verification marks every claim; "decided by a benchmark" means one besides it
+HELD_OUT_FILE = "test_bench_held_out.py"
 
+COLLECT = """
+import json, sys
+import pytest
+from linnet.testing.verdicts import claim_ids
 
-def claim_markers(source: str) -> dict[str, list[str]]:
-    """``{test function name: [claim id, ...]}`` of the ``@pytest.mark.claim("<id>")`` decorators in ``source``."""
+class Dump:
     found = {}
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        for d in node.decorator_list:
-            if (isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr == "claim"
-                    and ast.unparse(d.func.value) == "pytest.mark"):
-                arg = d.args[0] if d.args else None
-                found.setdefault(node.name, []).append(arg.value if isinstance(arg, ast.Constant) else ast.unparse(d))
-    return found
+    def pytest_collection_modifyitems(self, items):
+        self.found.update({i.nodeid: claim_ids(i) for i in items})
+
+dump = Dump()
+code = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", "--linnet-expensive", *sys.argv[1:]],
+                   plugins=[dump])
+print("MARKERS" + json.dumps(dump.found))
+sys.exit(code)
+"""
+
+
+def collected_markers(path: Path) -> dict[str, list[str]]:
+    """``{node id: [claim id, ...]}`` of every test pytest collects under ``path``."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", COLLECT, str(path)], capture_output=True, text=True, env=env,
+                          cwd=path if path.is_dir() else path.parent, timeout=300)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("MARKERS")), None)
+    assert line is not None, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return {k: v for k, v in json.loads(line[len("MARKERS"):]).items() if v}
 
 
 def mismatches(registered: set[str], markers: dict[str, list[str]]) -> tuple[dict, set]:
-    """Markers naming no registered claim (``{function: [id]}``), and registered claims no marker names."""
+    """Markers naming no registered claim (``{node: [id]}``), and registered claims no marker names."""
     unknown = {f: [i for i in ids if i not in registered] for f, ids in markers.items()}
     unknown = {f: ids for f, ids in unknown.items() if ids}
     named = {i for ids in markers.values() for i in ids}
     return unknown, registered - named
 
 
-def benchmark_markers() -> dict[str, list[str]]:
-    out = {}
-    for path in sorted(BENCHMARKS.glob("test_*.py")):
-        for name, ids in claim_markers(path.read_text()).items():
-            out[f"{path.name}::{name}"] = ids
-    return out
+@pytest.fixture(scope="module")
+def markers():
+    return collected_markers(BENCHMARKS)
 
 
-def test_every_claim_has_a_benchmark_and_every_marker_a_claim():
-    markers = benchmark_markers()
-    assert len(markers) >= len(REGISTRY)
+def test_every_claim_has_a_benchmark_and_every_marker_a_claim(markers):
+    development = {n: ids for n, ids in markers.items() if HELD_OUT_FILE not in n}
+    assert len(development) >= len(REGISTRY)
+    assert mismatches(set(BY_ID), development) == ({}, set())
     assert mismatches(set(BY_ID), markers) == ({}, set())
 
 
-def test_mismatches_are_caught():
-    """Negative control: an unknown id and a registered claim with no benchmark."""
-    src = '''
-import pytest
+def test_every_claim_is_verified_on_held_out_seeds(markers):
+    held_out = {n: ids for n, ids in markers.items() if HELD_OUT_FILE in n}
+    assert sorted(i for ids in held_out.values() for i in ids) == sorted(BY_ID)
 
-@pytest.mark.claim("post.plateau")
-def test_a(benchmark):
-    pass
 
-@pytest.mark.slow
-@pytest.mark.claim("post.no-such-claim")
-def test_b(benchmark):
-    pass
+def test_param_marks_are_collected_and_mismatches_are_caught(tmp_path):
+    """Negative control: an unknown id (as a decorator and as a param's mark) and a registered
+    claim with no benchmark."""
+    (tmp_path / "test_b.py").write_text(textwrap.dedent('''
+        import pytest
 
-def test_c(benchmark):
-    pass
-'''
-    markers = claim_markers(src)
-    assert markers == {"test_a": ["post.plateau"], "test_b": ["post.no-such-claim"]}
-    unknown, unbenchmarked = mismatches({"post.plateau", "post.kappa"}, markers)
-    assert unknown == {"test_b": ["post.no-such-claim"]} and unbenchmarked == {"post.kappa"}
+        @pytest.mark.claim("post.plateau")
+        def test_a(benchmark):
+            pass
+
+        @pytest.mark.slow
+        @pytest.mark.claim("post.no-such-claim")
+        def test_b(benchmark):
+            pass
+
+        @pytest.mark.parametrize("x", [1, pytest.param(2, marks=pytest.mark.claim("deep.nope"))])
+        def test_c(benchmark, x):
+            pass
+    '''))
+    found = collected_markers(tmp_path)
+    assert found == {"test_b.py::test_a": ["post.plateau"], "test_b.py::test_b": ["post.no-such-claim"],
+                     "test_b.py::test_c[2]": ["deep.nope"]}
+    unknown, unbenchmarked = mismatches({"post.plateau", "post.kappa"}, found)
+    assert unknown == {"test_b.py::test_b": ["post.no-such-claim"], "test_b.py::test_c[2]": ["deep.nope"]}
+    assert unbenchmarked == {"post.kappa"}
 
 
 def test_ids_are_unique_short_and_dotted():

@@ -111,3 +111,31 @@ def test_width_real_run_small():
 def test_balanced_factors_unchanged_by_margin_module():  # margin_problem reuses linnet.problems.inits
     p = deep_margin.margin_problem(1, depth=2)
     np.testing.assert_allclose(product(balanced_factors(p.weights)), product(p.weights), atol=1e-12)
+
+
+def test_aligned_start_isolates_depth_and_its_negative_controls():
+    """Saxe et al. from the aligned, balanced start: depth 3 closer to s_1 / s_i than depth 2; the
+    check fails when depth 3 is not closer, or when a depth's ratios are beyond SAXE_RATIO_FACTOR."""
+    from linnet.claims.literature import dynamics as dyn
+
+    by_depth = {d: dyn.measure_modes_aligned(d) for d in (2, 3)}
+    assert dyn.check_modes_aligned(by_depth).holds
+    assert by_depth[3]["ratios"] == pytest.approx([1.0, 1.945, 3.788], abs=1e-3)
+    assert by_depth[2]["ratios"] == pytest.approx([1.0, 1.794, 3.216], abs=1e-3)
+    swapped = {2: by_depth[3], 3: by_depth[2]}
+    assert not dyn.check_modes_aligned(swapped).holds
+    # the same rotation class: another seed gives the same learning times
+    assert dyn.measure_modes_aligned(3, seed=7)["times"] == by_depth[3]["times"]
+    far = dict(by_depth[2], factor=dyn.SAXE_RATIO_FACTOR * 1.1)
+    assert not dyn.check_modes_aligned({2: far, 3: by_depth[3]}).holds
+
+
+def test_width_one_step_size_is_stable_at_every_depth_measured_and_stops_at_one_over_lr():
+    """D4's step-size condition: the flattest minimiser of a width-1 chain has sharpness 2N, so
+    gd[lr=0.01] is stable there up to N < 100 (every depth D4 measures: 2-12) and not beyond."""
+    from linnet.claims.literature import narrow
+
+    assert narrow.stable_depth(narrow.NARROW_LR) == pytest.approx(100)
+    assert max(narrow.NARROW_DEPTHS_LONG) < narrow.stable_depth(narrow.NARROW_LR)
+    assert narrow.converges_near_minimiser(12) and narrow.converges_near_minimiser(99)
+    assert not narrow.converges_near_minimiser(101)  # negative control: sharpness 202 > 2 / lr

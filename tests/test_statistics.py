@@ -31,23 +31,40 @@ def test_proportion_interval_holds_its_estimate_and_moves_up_with_k(kn):
 
 
 @pytest.mark.parametrize("n", [1, 20, 59, 100, 1000])
-def test_every_seed_bound_is_the_one_sided_exact_bound(n):
-    est = s.every_seed(0, n)
+def test_failure_rate_bounds_are_the_one_sided_exact_bounds(n):
+    est = s.failure_rate(0, n)
     assert est.low == 0 and est.value == 0
     assert est.high == pytest.approx(stats.beta.ppf(0.95, 1, n), rel=1e-10)  # Beta(1, n): 1 - 0.05**(1/n)
     if n >= 100:
         assert est.high == pytest.approx(3 / n, rel=0.02)  # the rule of three (2.95/n at n = 100)
-    one = s.every_seed(1, n) if n > 1 else None
-    if one is not None:
-        ci = stats.binomtest(1, n, alternative="less").proportion_ci(confidence_level=0.95, method="exact")
-        assert one.high == pytest.approx(ci.high, rel=1e-10)
+    for k in (1, n // 3):
+        if 0 < k < n:
+            one = s.failure_rate(k, n)
+            less = stats.binomtest(k, n, alternative="less").proportion_ci(confidence_level=0.95, method="exact")
+            more = stats.binomtest(k, n, alternative="greater").proportion_ci(confidence_level=0.95, method="exact")
+            assert one.high == pytest.approx(less.high, rel=1e-10) and one.low == pytest.approx(more.low, rel=1e-10)
 
 
-def test_every_seed_verdict_counterexample_enough_seeds_and_too_few():
-    assert s.decide_every_seed(s.every_seed(0, 59), 0.05) == s.HOLDS  # 1 - 0.05**(1/59) = 0.0495
-    assert s.decide_every_seed(s.every_seed(0, 58), 0.05) == s.INCONCLUSIVE  # 0.0503
-    assert s.decide_every_seed(s.every_seed(1, 1000), 0.05) == s.DOES_NOT_HOLD  # a counterexample
+def test_failure_rate_verdicts_enough_seeds_too_few_and_too_many_failures():
+    assert s.decide_failure_rate(s.failure_rate(0, 59), 0.05) == s.HOLDS  # 1 - 0.05**(1/59) = 0.0495
+    assert s.decide_failure_rate(s.failure_rate(0, 58), 0.05) == s.INCONCLUSIVE  # 0.0503
+    assert s.decide_failure_rate(s.failure_rate(1, 100), 0.05) == s.HOLDS  # upper bound 0.0466
+    assert s.decide_failure_rate(s.failure_rate(2, 100), 0.05) == s.INCONCLUSIVE  # 0.0616
+    assert s.decide_failure_rate(s.failure_rate(10, 100), 0.05) == s.DOES_NOT_HOLD  # lower bound 0.0545
+    assert s.decide_failure_rate(s.failure_rate(9, 100), 0.05) == s.INCONCLUSIVE  # lower bound 0.048
     assert math.ceil(math.log(0.05) / math.log(0.95)) == 59
+
+
+@given(st.integers(1, 400).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+       st.sampled_from([0.01, 0.05, 0.15]))
+def test_failure_rate_verdicts_are_never_opposite_across_blocks_of_one_population(kn, rate):
+    """A verdict says holds only with the upper bound <= rate and does not hold only with the lower
+    bound > rate, so two blocks can give opposite verdicts only if one bound is wrong at 95%."""
+    k, n = kn
+    est = s.failure_rate(k, n)
+    assert est.low <= est.value <= est.high
+    verdict = s.decide_failure_rate(est, rate)
+    assert (verdict == s.HOLDS) == (est.high <= rate) and (verdict == s.DOES_NOT_HOLD) == (est.low > rate)
 
 
 def test_decide_each_branch():

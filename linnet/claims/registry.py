@@ -25,7 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from linnet.claims.literature import dynamics, margin, narrow, width
+from linnet.claims.literature import populations as literature_populations
+from linnet.claims.population import Population
 from linnet.claims.post import at_depth, checks, producers, second_order
+from linnet.claims.post import populations as post_populations
 from linnet.claims.post.checks import SAMPLES_FACTOR
 from linnet.core.text import g
 from linnet.runs.loop import run
@@ -182,6 +185,9 @@ class ClaimEntry:
     check: Callable  #: decides the claim: returns a Claim whose key is ``id``
     producer: Callable  #: produces the runs or measurements ``check`` takes
     numbers: Callable[[list], str]  #: the verdict line's deciding numbers, from the benchmarks' figures
+    #: the claim about a population of problems: per-seed measure, summary and threshold
+    #: (:mod:`linnet.claims.population`), verified on held-out seeds by ``linnet claims``
+    population: Population
 
     @property
     def number(self) -> int:
@@ -189,96 +195,116 @@ class ClaimEntry:
         return int(self.readme) if self.readme.isdigit() else 0
 
 
+POPULATIONS = {**post_populations.POPULATIONS, **literature_populations.POPULATIONS}
+
 REGISTRY = (
     ClaimEntry("post.plateau", "1", "GD and Adam above 1e-6 after 3000 steps",
                "GD and Adam end far above machine precision (relative loss > 1e-6) after 3000 steps, "
                "not at a critical point; gd[lr=0.0001] and gd[lr=0.001] diverge",
                f'{POST}: "The loss seems to go down by a few orders of magnitude, but it does not reach 0 to '
                'machine precision."',
-               checks.check_plateau, producers.post_runs, _plateau),
+               checks.check_plateau, producers.post_runs, _plateau,
+               population=POPULATIONS["post.plateau"]),
     ClaimEntry("post.gauss-newton", "2", "Gauss-Newton reaches machine precision",
                "the post's Gauss-Newton step reaches machine precision (relative loss 1e-28)",
                f'{POST}: "Levenberg-Marquardt is the simplest optimizer I can think of that does not require '
                'second order information." (its LM: an undamped Gauss-Newton step scaled by 0.05 or 0.2)',
-               second_order.check_gauss_newton, producers.post_runs, _gauss_newton),
+               second_order.check_gauss_newton, producers.post_runs, _gauss_newton,
+               population=POPULATIONS["post.gauss-newton"]),
     ClaimEntry("post.samples", "3", "more samples don't help",
                "at the same per-sample step, GD's relative loss after 3000 steps agrees within "
                f"{SAMPLES_FACTOR:g}x for 1e3, 1e4, 1e5 samples and the expected loss",
                f'{POST}: "You don\'t somehow learn more by adding more data."',
-               checks.check_samples, producers.samples_runs, _samples),
+               checks.check_samples, producers.samples_runs, _samples,
+               population=POPULATIONS["post.samples"]),
     ClaimEntry("post.kappa", "4", "post's A is not kappa 1e5 (below 100)",
                "the post's construction of A gives kappa(A) below 100, not 1e5",
                f'{POST}: "where A is a badly conditioned matrix (kappa = 10^5)."',
-               checks.check_post_kappa, producers.post_kappas, _kappa),
+               checks.check_post_kappa, producers.post_kappas, _kappa,
+               population=POPULATIONS["post.kappa"]),
     ClaimEntry("post.slow-not-stuck", "5", "GD is slow, not stuck",
                "gd[lr=1e-05] reaches relative loss 1e-12 on every seed, in a number of steps the stall "
                "point's curvature predicts",
                "linnet's measurement (docs/design.md, \"Facts about the post\"), against the post's reading of its "
                "3000-step curves as a floor",
-               checks.check_slow_not_stuck, producers.slow_runs, _slow),
+               checks.check_slow_not_stuck, producers.slow_runs, _slow,
+               population=POPULATIONS["post.slow-not-stuck"]),
     ClaimEntry("post.balanced", "6", "the plateau is the imbalance",
                "from a balanced factorisation of the same product GD gets at least 100x lower loss; "
                "the imbalance ||W1^T W1 - W2 W2^T|| barely drifts along plain GD",
                "linnet's measurement (docs/design.md, \"Facts about the post\"): the post's plateau explained by its "
                "unbalanced random initialisation",
-               checks.check_balanced, producers.balanced_runs_over_seeds, _balanced),
+               checks.check_balanced, producers.balanced_runs_over_seeds, _balanced,
+               population=POPULATIONS["post.balanced"]),
     ClaimEntry("post.lm-floor", "7", "the post's LM floor is its solver's",
                "the post's LM floor (about 1e-8) comes from numpy's old lstsq cutoff: the same step with "
                "the current cutoff reaches machine precision",
                f"{POST}: its LM curve (np.sum(Yhat - Y)**2, np.linalg.lstsq with the old default cutoff) "
                "levels off near 1e-8",
-               second_order.check_lm_floor, run, _lm_floor),
+               second_order.check_lm_floor, run, _lm_floor,
+               population=POPULATIONS["post.lm-floor"]),
     ClaimEntry("post.second-order", "8", "second-order methods, 20 seeds",
                "lm, als, closed form and scipy's lm reach relative 1e-20 on every seed 0-19",
                "linnet's comparison of second-order methods (docs/design.md, \"Claims and thresholds\", row 8)",
-               second_order.check_second_order, producers.second_order_runs, _second_order),
+               second_order.check_second_order, producers.second_order_runs, _second_order,
+               population=POPULATIONS["post.second-order"]),
     ClaimEntry("post.float32", "9", "float32 floors near its epsilon",
                "in float32 the second-order methods stall near relative loss 1e-13 (a residual near "
                "float32 epsilon) where float64 reaches 1e-30",
                "linnet's measurement (docs/design.md, \"Facts about the post\": floors)",
-               second_order.check_float32, producers.float32_runs, _float32),
+               second_order.check_float32, producers.float32_runs, _float32,
+               population=POPULATIONS["post.float32"]),
     ClaimEntry("depth.plateau", "D1", "post.plateau at depth 2-6 (per size)",
                "post.plateau at depths 3, 4, 6 and hidden widths rank and 4 x rank",
                f"{POST} (post.plateau, at depth 2); docs/deep.md, rows 1a-1c",
-               at_depth.check_plateau_at_depth, at_depth.first_order_runs, _at_depth_plateau),
+               at_depth.check_plateau_at_depth, at_depth.first_order_runs, _at_depth_plateau,
+               population=POPULATIONS["depth.plateau"]),
     ClaimEntry("depth.second-order", "D1", "post.gauss-newton at depth 3-6 (per size)",
                "lm and gauss-newton[step=0.5] reach relative 1e-24 within 100 (depth 3) or 300 "
                "(depths 4, 6) iterations",
                f"{POST} (post.gauss-newton, at depth 2); docs/deep.md, rows 1d-1f",
-               at_depth.check_second_order_at_depth, at_depth.second_order_at_depth, _at_depth_second_order),
+               at_depth.check_second_order_at_depth, at_depth.second_order_at_depth, _at_depth_second_order,
+               population=POPULATIONS["depth.second-order"]),
     ClaimEntry("depth.samples", "D1", "post.samples at depth 3-6 (per size)",
                "post.samples at depths 3, 4, 6 and hidden widths rank and 4 x rank",
                f"{POST} (post.samples, at depth 2); docs/deep.md, rows 1g-1h",
-               at_depth.check_samples_at_depth, at_depth.samples_runs_at_depth, _at_depth_samples),
+               at_depth.check_samples_at_depth, at_depth.samples_runs_at_depth, _at_depth_samples,
+               population=POPULATIONS["depth.samples"]),
     ClaimEntry("deep.preconditioner", "D2", "depth is a preconditioner (slope 2)",
                "from a balanced start one GD step moves the end-to-end matrix by the preconditioned "
                "update plus O(lr^2): the error's slope against lr is 2",
                "Arora, Cohen & Hazan 2018, Theorem 1",
-               dynamics.check_preconditioner, dynamics.measure_preconditioner, _slope),
+               dynamics.check_preconditioner, dynamics.measure_preconditioner, _slope,
+               population=POPULATIONS["deep.preconditioner"]),
     ClaimEntry("deep.margin", "D3", "linear rate with a deficiency margin",
                "from a balanced start with deficiency margin c, GD's loss contracts at least by "
                "exp(-eta c^(2(N-1)/N)) per step",
                "Arora, Cohen, Golowich & Hu 2019, main theorem",
-               margin.check_margin, margin.measure_margin, _margin),
+               margin.check_margin, margin.measure_margin, _margin,
+               population=POPULATIONS["deep.margin"]),
     ClaimEntry("deep.narrow", "D4", "width 1: steps exponential in depth",
                "width-1 nets from a standard N(0, 1) start need a number of GD steps exponential in the depth",
                "Shamir 2019",
-               narrow.check_depth_growth, narrow.measure_depth_growth, _depth_rate),
+               narrow.check_depth_growth, narrow.measure_depth_growth, _depth_rate,
+               population=POPULATIONS["deep.narrow"]),
     ClaimEntry("deep.width", "D5", "past a width, steps stop depending on it",
                "past a width, GD from a scaled Gaussian start needs a number of steps independent of "
                "the width; narrow nets are slower",
                "Du & Hu 2019",
-               width.check_width, width.measure_width, _width),
+               width.check_width, width.measure_width, _width,
+               population=POPULATIONS["deep.width"]),
     ClaimEntry("deep.identity", "D6", "identity start: SPD yes, negative no",
                "GD from the identity converges for a symmetric positive definite target, not for a "
                "symmetric target with a negative eigenvalue",
                "Bartlett, Helmbold & Long 2018",
-               dynamics.check_identity, dynamics.measure_identity, _identity),
+               dynamics.check_identity, dynamics.measure_identity, _identity,
+               population=POPULATIONS["deep.identity"]),
     ClaimEntry("deep.modes", "D7", "modes learned one at a time (depth 2)",
                "from a small start the modes of A are learned in decreasing order of s_i, "
                "t_i / t_1 ~ s_1 / s_i at depth 2",
                "Saxe, McClelland & Ganguli 2014, eq. 7",
-               dynamics.check_modes, dynamics.measure_modes, _modes),
+               dynamics.check_modes, dynamics.measure_modes, _modes,
+               population=POPULATIONS["deep.modes"]),
 )
 
 BY_ID = {e.id: e for e in REGISTRY}

@@ -9,24 +9,24 @@ so its verdict rests on an interval, not on the seeds at hand:
   interval on every machine (:func:`bootstrap`, :func:`median`);
 * "k of n seeds": the Clopper-Pearson interval (Clopper & Pearson, Biometrika 26, 1934), the
   Beta quantiles ``B(a/2; k, n-k+1)`` and ``B(1-a/2; k+1, n-k)`` (:func:`proportion`);
-* "on every seed": n and the one-sided upper bound on the failure rate, ``1 - a**(1/n)`` when no
-  seed fails (the exact binomial bound; about 3/n, the "rule of three" of Hanley &
-  Lippman-Hand, JAMA 249, 1983), the one-sided Clopper-Pearson bound otherwise (:func:`every_seed`).
+* "on (nearly) every seed": n and the one-sided upper bound on the failure rate, ``1 - a**(1/n)``
+  when no seed fails (the exact binomial bound; about 3/n, the "rule of three" of Hanley &
+  Lippman-Hand, JAMA 249, 1983), the one-sided Clopper-Pearson bound otherwise (:func:`failure_rate`).
 
 :func:`decide` turns an estimate and a :class:`Threshold` into ``holds`` (the whole interval on the
 claimed side), ``does not hold`` (the whole interval on the other side) or ``inconclusive``
-(the interval straddles the threshold): never silently one or the other. A claim made on every
-seed is decided by :func:`decide_every_seed`: a failing seed is a counterexample (``does not
-hold``); with none, it ``holds`` once the upper bound on the failure rate is below the rate the
-claim tolerates, and is ``inconclusive`` while too few seeds ran to say so.
+(the interval straddles the threshold): never silently one or the other. A claim made of every
+problem is stated as a failure rate it tolerates (5%: "on all but at most 5% of problems like
+these") and decided by :func:`decide_failure_rate`, so that one counterexample in 100 seeds, which
+a new block of seeds may or may not contain, cannot flip its verdict to the opposite one.
 
     >>> est = proportion(19, 20)
     >>> round(est.value, 2), round(est.low, 3), round(est.high, 3)
     (0.95, 0.751, 0.999)
     >>> decide(est, Threshold(0.5, AT_LEAST)), decide(est, Threshold(0.9, AT_LEAST))
     ('holds', 'inconclusive')
-    >>> [decide_every_seed(every_seed(k, n), 0.05) for k, n in [(0, 100), (0, 20), (1, 100)]]
-    ['holds', 'inconclusive', 'does not hold']
+    >>> [decide_failure_rate(failure_rate(k, n), 0.05) for k, n in [(0, 100), (0, 20), (1, 100), (12, 100)]]
+    ['holds', 'inconclusive', 'holds', 'does not hold']
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 #: the confidence level of every interval linnet reports
@@ -103,8 +104,8 @@ def _generator_keyword() -> str:
     return "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
 
 
-def bootstrap(samples: Sequence[Sequence[float]], statistic: Callable[..., float], *,
-              vectorized: bool = False) -> Estimate:
+def bootstrap(samples: Sequence[ArrayLike], statistic: Callable[..., float], *,
+              vectorized: bool = False, paired: bool = False) -> Estimate:
     """``statistic(*samples)`` with its bootstrap percentile interval.
 
     ``samples`` are one or more 1-D groups of per-seed values (e.g. one group of step counts per
@@ -115,23 +116,29 @@ def bootstrap(samples: Sequence[Sequence[float]], statistic: Callable[..., float
     interval (decided INCONCLUSIVE); a group of one value gives the degenerate interval [value, value].
     ``vectorized``: ``statistic`` takes an ``axis`` keyword and reduces along it (as
     :func:`scipy.stats.bootstrap` calls it), which is much faster than one call per resample.
+    ``paired``: the groups are measurements of the same seeds (element i of every group is seed i,
+    e.g. one group per depth), and seeds are resampled together, keeping each seed's values in
+    one resample.
     """
     groups = [np.asarray(s, dtype=float) for s in samples]
     if not groups or any(g.ndim != 1 or g.size == 0 for g in groups):
         raise ValueError("bootstrap needs one or more non-empty 1-D groups of per-seed values")
+    if paired and len({g.size for g in groups}) != 1:
+        raise ValueError("paired groups need one value per seed in every group")
     value = float(statistic(*groups, axis=-1) if vectorized else statistic(*groups))
-    n = sum(g.size for g in groups)
+    n = groups[0].size if paired else sum(g.size for g in groups)
     if all(g.size == 1 for g in groups):
         return Estimate(value, value, value, n, "bootstrap")
     generator = {_generator_keyword(): np.random.default_rng(BOOTSTRAP_SEED)}
     with np.errstate(all="ignore"):
         result = stats.bootstrap(tuple(groups), statistic, n_resamples=RESAMPLES, vectorized=vectorized,
+                                 paired=paired,
                                  confidence_level=LEVEL, method="percentile", **generator)
     interval = result.confidence_interval
     return Estimate(value, float(interval.low), float(interval.high), n, "bootstrap")
 
 
-def median(values: Sequence[float]) -> Estimate:
+def median(values: ArrayLike) -> Estimate:
     """The median over seeds with its bootstrap percentile interval (:func:`bootstrap`)."""
     return bootstrap([values], np.median, vectorized=True)
 
@@ -145,12 +152,13 @@ def proportion(k: int, n: int) -> Estimate:
     return Estimate(k / n, low, high, n, "clopper-pearson")
 
 
-def every_seed(failures: int, n: int) -> Estimate:
-    """The failure rate of a claim made "on every seed": ``failures / n`` with the one-sided LEVEL
-    interval [0, upper]; ``upper = 1 - (1 - LEVEL)**(1/n)`` when no seed fails (the largest
-    failure rate under which n passes in a row still have probability 1 - LEVEL), the one-sided
-    Clopper-Pearson bound ``B(LEVEL; failures+1, n-failures)`` otherwise (decided by
-    :func:`decide_every_seed`)."""
+def failure_rate(failures: int, n: int) -> Estimate:
+    """The failure rate of a claim made of (nearly) every problem: ``failures / n`` with the
+    one-sided LEVEL bounds [low, high]. ``high`` is the largest failure rate under which ``failures``
+    or fewer have probability 1 - LEVEL: ``1 - (1 - LEVEL)**(1/n)`` when none failed (the exact
+    binomial bound, about 3/n), the Clopper-Pearson bound ``B(LEVEL; failures+1, n-failures)``
+    otherwise; ``low`` is the one-sided lower bound ``B(1 - LEVEL; failures, n-failures+1)`` (0 when
+    none failed). Decided by :func:`decide_failure_rate`."""
     _check_counts(failures, n)
     if failures == n:
         upper = 1.0
@@ -158,17 +166,20 @@ def every_seed(failures: int, n: int) -> Estimate:
         upper = 1.0 - (1.0 - LEVEL) ** (1.0 / n)
     else:
         upper = float(stats.beta.ppf(LEVEL, failures + 1, n - failures))
-    return Estimate(failures / n, 0.0, upper, n, "every seed")
+    lower = 0.0 if failures == 0 else float(stats.beta.ppf(1.0 - LEVEL, failures, n - failures + 1))
+    return Estimate(failures / n, lower, upper, n, "failure rate")
 
 
-def decide_every_seed(estimate: Estimate, rate: float) -> str:
-    """The verdict on a claim made on every seed (``estimate`` from :func:`every_seed`): DOES_NOT_HOLD
-    when a seed failed (a counterexample), HOLDS when none did and the upper bound on the failure
-    rate is at most ``rate``, INCONCLUSIVE when none did but too few seeds ran (n < log(1 - LEVEL) /
-    log(1 - rate): 59 seeds for rate 0.05, 299 for 0.01)."""
-    if estimate.value > 0:
-        return DOES_NOT_HOLD
-    return HOLDS if estimate.high <= rate else INCONCLUSIVE
+def decide_failure_rate(estimate: Estimate, rate: float) -> str:
+    """The verdict on "fails on at most ``rate`` of problems" (``estimate`` from
+    :func:`failure_rate`), each direction a one-sided LEVEL test: HOLDS when the upper bound is at
+    most ``rate`` (with no failure that needs n >= log(1 - LEVEL) / log(1 - rate): 59 seeds for rate
+    0.05, 20 for 0.15), DOES_NOT_HOLD when the lower bound exceeds it, INCONCLUSIVE in between.
+    A failing seed is reported as a counterexample, but one failure in 100 does not refute a claim
+    about 95% of problems: it is what such a claim allows."""
+    if estimate.high <= rate:
+        return HOLDS
+    return DOES_NOT_HOLD if estimate.low > rate else INCONCLUSIVE
 
 
 def _check_counts(k: int, n: int) -> None:

@@ -9,11 +9,12 @@ Imports: linnet.core, linnet.problems, linnet.optimizers, linnet.runs, linnet.cl
 
 
 def register(subparsers) -> None:
-    """Add ``reproduce``, ``figures``, ``plot`` and ``compare`` to the CLI (linnet.cli.EXTRA_COMMANDS
+    """Add ``reproduce``, ``figures``, ``plot``, ``compare`` and ``claims`` to the CLI (linnet.cli.EXTRA_COMMANDS
     holds this)."""
-    from linnet.reports import compare, reproduce
+    from linnet.reports import claims, compare, reproduce
     from linnet.reports.figures import command as figures
 
     reproduce.register(subparsers)
     figures.register(subparsers)
     compare.register(subparsers)
+    claims.register(subparsers)

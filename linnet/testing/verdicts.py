@@ -9,7 +9,8 @@ registered claim (:data:`linnet.claims.registry.REGISTRY`, at most 80 columns), 
                                         min rel. loss 0.0013 (70 runs); 20 diverged
     post.kappa           holds          post's A is not kappa 1e5 (below 100)
                                         kappa(A) 11.2 to 38.7 over 20 seeds
-    post.slow-not-stuck  not run        GD is slow, not stuck
+    16 of 18 claims not run here (no benchmark of theirs was selected): post.gauss-newton,
+      post.samples, ...
 
 How a claim's verdict is decided (nothing to add to a benchmark that asserts its claim but its marker):
 
@@ -18,7 +19,12 @@ How a claim's verdict is decided (nothing to add to a benchmark that asserts its
 * a benchmark that stores its checked claim, ``benchmark.extra_info["claim"] =
   claim.to_dict()`` (or :func:`report`), decides by that claim's ``holds``; any other decides by
   its outcome (they assert the claim: passed = holds, failed = does not hold);
-* a claim none of whose benchmarks ran (deselected, skipped) is ``not run``;
+* a claim none of whose benchmarks ran (deselected, skipped) is ``not run``, and the claims not
+  run share one line at the end (after a ``-k`` selection, the line says which);
+* a benchmark that verified the claim on its held-out seeds (``benchmarks/test_bench_held_out.py``)
+  stores the :class:`~linnet.claims.population.Verdict` as ``extra_info["population"]``: its
+  three-way verdict (holds, does not hold, inconclusive) is the claim's, and its estimate,
+  interval and seeds lead the numbers, as in the README's table (unless a benchmark failed);
 * the deciding numbers are read from the benchmarks' ``extra_info["figures"]``
   (:func:`linnet.testing.benchmarking.store`), the same figures the regression gate compares,
   by the entry's ``numbers`` function.
@@ -90,24 +96,38 @@ def decide(outcomes: dict) -> list[dict]:
             claim = (o.get("extra_info") or {}).get("claim")
             ok = claim["holds"] if isinstance(claim, dict) and "holds" in claim else o["outcome"] == "passed"
             failed += not ok
-        verdict = NOT_RUN if not ran else (HOLDS if not failed else DOES_NOT_HOLD)
+        held_out = [p for o in ran if isinstance(p := (o.get("extra_info") or {}).get("population"), dict)]
+        verdict = NOT_RUN if not ran else DOES_NOT_HOLD if failed else held_out[0]["verdict"] if held_out else HOLDS
         figures = [(o.get("extra_info") or {}).get("figures") or {} for o in ran]
         entry = c if isinstance(c, ClaimEntry) else None
+        numbers = entry.numbers(figures) if entry and ran else ""
+        if held_out:
+            numbers = "; ".join(x for x in (population_numbers(held_out[0]), numbers) if x)
         out.append({"number": entry.number if entry else 0, "readme": entry.readme if entry else "",
                     "label": cid, "key": cid, "name": entry.title if entry else cid, "verdict": verdict,
-                    "numbers": entry.numbers(figures) if entry and ran else "", "ran": len(ran),
-                    "failed": failed})
+                    "numbers": numbers, "ran": len(ran), "failed": failed,
+                    **({"held_out": held_out[0]} if held_out else {})})
     return out
+
+
+def population_numbers(v: dict) -> str:
+    """A held-out verdict's numbers as the README's table shows them: estimate [interval], n, seeds."""
+    from linnet.core.text import g
+
+    low, high = v["interval"]
+    return f"held-out {g(v['estimate'])} [{g(low)}, {g(high)}], n = {v['seeds']} ({v['seed_range']})"
 
 
 def format_verdicts(verdicts: list[dict], width: int = WIDTH) -> list[str]:
     """The terminal lines, at most ``width`` columns: ``id  verdict  name``, then the deciding
     numbers under the name (on the same line where they fit)."""
+    ran = [v for v in verdicts if v["verdict"] != NOT_RUN]
+    not_run = [v["label"] for v in verdicts if v["verdict"] == NOT_RUN]
+    lines = []
     verdict_w = max(len(v["verdict"]) for v in verdicts)
     label_w = max(len(v["label"]) for v in verdicts)
     indent = label_w + 2 + verdict_w + 2
-    lines = []
-    for v in verdicts:
+    for v in ran:
         head = f"{v['label']:<{label_w}}  {v['verdict']:<{verdict_w}}  {v['name']}"
         numbers = (v["numbers"] + (f" [{v['failed']} of {v['ran']} failed]" if v["failed"] else "")).strip()
         if numbers and len(head) + 2 + len(numbers) <= width:
@@ -115,6 +135,9 @@ def format_verdicts(verdicts: list[dict], width: int = WIDTH) -> list[str]:
             continue
         lines.append(head)
         lines += [" " * indent + w for w in textwrap.wrap(numbers, width - indent)]
+    if not_run:
+        lines += textwrap.wrap(f"{len(not_run)} of {len(verdicts)} claims not run here (no benchmark of theirs "
+                               f"was selected): {', '.join(not_run)}", width, subsequent_indent="  ")
     return lines
 
 

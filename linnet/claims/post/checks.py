@@ -21,7 +21,7 @@ from linnet.claims.post.constants import (
     POST_KAPPA_CLAIMED,
     SLOW_TARGET,
 )
-from linnet.claims.post.measures import decades_fallen, imbalance_drift
+from linnet.claims.post.measures import conservation_bound, decades_fallen, imbalance_drift
 from linnet.optimizers.spec import parse
 from linnet.runs.experiment import Runs
 
@@ -45,11 +45,11 @@ SAMPLES_COMPARED = (1000, 10_000, 100_000, 0)
 SLOW_UNITS_WINDOW = (0.2, 12.0)
 
 #: claim 6, on every seed 0-19: from a balanced initialisation GD gets at least BALANCED_FACTOR
-#: lower relative loss after 3000 steps (measured min 158 on seed 8, max 4.1e10; margin 1.6x), and
-#: along plain GD the imbalance drifts by less than IMBALANCE_DRIFT (measured 0.023-0.117, the
-#: maximum on seed 17; margin 1.28x)
+#: lower relative loss after 3000 steps (measured min 158 on seed 8, max 4.1e10; margin 1.6x). The
+#: imbalance's drift along plain GD is not a tuned threshold: the conservation law bounds it
+#: (:func:`linnet.claims.post.measures.conservation_bound`; measured drift 0.023-0.117 against
+#: bounds 0.10-0.25 on seeds 0-19)
 BALANCED_FACTOR = 100.0
-IMBALANCE_DRIFT = 0.15
 
 
 def _first_order(spec: str) -> bool:
@@ -89,18 +89,36 @@ def check_plateau(runs: Runs, diverging: Iterable[str] = POST_DIVERGING) -> Clai
                  "diverge", holds, numbers)
 
 
+def samples_gain(relative_losses: Mapping[int, float | None], compared=SAMPLES_COMPARED) -> float | None:
+    """The factor by which more samples lower GD's relative loss: L(n_0) / min over the larger
+    sample sizes in ``compared`` (n_0 its first, 1000; 0 = the expected loss, the infinite sample).
+    Above 1 more samples helped; at or below 1 they did not. None when a loss is missing (diverged).
+
+    >>> samples_gain({1000: 0.02, 10_000: 0.016, 0: 0.017})
+    1.25
+    """
+    first, *larger = [n for n in compared if n in relative_losses]
+    values = [relative_losses[n] for n in larger]
+    if not values or relative_losses[first] is None or None in values:
+        return None
+    return float(relative_losses[first] / min(values))
+
+
 def check_samples(runs: Runs, compared=SAMPLES_COMPARED) -> Claim:
-    """Claim 3: at the same per-sample step, GD's relative loss after 3000 steps is the same
-    within SAMPLES_FACTOR for nsamples in ``compared`` (0 = the expected loss); one run per
-    member ``nsamples``."""
+    """Claim 3, one-sided as the post makes it: at the same per-sample step, more samples do not
+    lower GD's relative loss after 3000 steps by more than SAMPLES_FACTOR (:func:`samples_gain`
+    at most SAMPLES_FACTOR) for nsamples in ``compared`` (0 = the expected loss); one run per
+    member ``nsamples``. The two-sided spread (largest / smallest) is reported: a loss that rises
+    with the sample size is not a counterexample."""
     rel = {m["nsamples"]: r.relative_loss for m, r in runs.items()}
     values = [rel[n] for n in compared if n in rel]
     spread = max(values) / min(values) if len(values) >= 2 and None not in values else None
-    holds = spread is not None and spread <= SAMPLES_FACTOR
-    return Claim("post.samples", f"more samples don't help: GD's relative loss after 3000 steps at the same "
-                 f"per-sample step agrees within {SAMPLES_FACTOR:g}x for nsamples "
-                 f"{', '.join(map(str, compared))} (0: the expected loss)", holds,
-                 {"relative_loss": {str(n): v for n, v in rel.items()}, "spread": spread})
+    gain = samples_gain(rel, compared)
+    holds = gain is not None and gain <= SAMPLES_FACTOR
+    return Claim("post.samples", f"more samples don't help: at the same per-sample step, nsamples "
+                 f"{', '.join(map(str, compared[1:]))} (0: the expected loss) lower GD's relative loss after "
+                 f"3000 steps by at most {SAMPLES_FACTOR:g}x below {compared[0]} samples'", holds,
+                 {"relative_loss": {str(n): v for n, v in rel.items()}, "spread": spread, "gain": gain})
 
 
 def check_post_kappa(kappas: Mapping[int, float]) -> Claim:
@@ -131,8 +149,10 @@ def check_slow_not_stuck(slow: Mapping[int, dict]) -> Claim:
 
 def check_balanced(problem, runs: Runs) -> Claim:
     """Fact 6: the plateau is the initialisation's imbalance: from a balanced factorisation of the
-    same product GD gets at least BALANCED_FACTOR lower relative loss, while along plain GD the
-    imbalance drifts by less than IMBALANCE_DRIFT (both hold on every seed 0-19).
+    same product GD gets at least BALANCED_FACTOR lower relative loss, and along plain GD the
+    imbalance D = W1^T W1 - W2 W2^T stays where it started: it drifts by no more than the
+    conservation law allows (:func:`conservation_bound`: lr^2 times the sum of the squared
+    gradient norms, over ||D_0||), a consequence of GD, not a tuned threshold.
 
     ``runs``: one run with member ``start="post"`` (on ``problem``) and one with ``start="balanced"``
     (:func:`linnet.claims.post.producers.balanced_runs`)."""
@@ -142,9 +162,11 @@ def check_balanced(problem, runs: Runs) -> Claim:
     else:
         factor = post_result.relative_loss / balanced_result.relative_loss
     drift = imbalance_drift(problem, post_result)
+    bound = conservation_bound(problem, post_result, parse(post_result.optimizer).lr)
     return Claim("post.balanced", f"from a balanced initialisation of the same product GD gets >= {BALANCED_FACTOR:g}x "
-                 f"lower loss; the imbalance W1^T W1 - W2 W2^T moves by < {IMBALANCE_DRIFT:.0%} along GD",
-                 factor is not None and factor >= BALANCED_FACTOR and drift < IMBALANCE_DRIFT,
+                 "lower loss; the imbalance W1^T W1 - W2 W2^T drifts along GD by no more than the conservation "
+                 "law's lr^2 sum_t ||g_t||^2 / ||D_0||",
+                 factor is not None and factor >= BALANCED_FACTOR and drift <= bound,
                  {"post_relative_loss": post_result.relative_loss,
                   "balanced_relative_loss": balanced_result.relative_loss,
-                  "factor": factor, "imbalance_drift": drift})
+                  "factor": factor, "imbalance_drift": drift, "conservation_bound": bound})

@@ -41,6 +41,16 @@ def imbalance_drift(problem, result) -> float:
     return float(np.linalg.norm(imbalance(result.weights) - d0) / np.linalg.norm(d0))
 
 
+def conservation_bound(problem, result, lr: float) -> float:
+    """lr^2 sum_t ||g_t||^2 / ||D_0||_F: the largest relative drift of D = W1^T W1 - W2 W2^T that
+    ``result``'s GD steps can cause. Per step D changes by exactly lr^2 (G1^T G1 - G2 G2^T)
+    (:func:`linnet.problems.losses.imbalance_changes`; Du, Hu & Lee 2018; Arora et al. 2018), of
+    norm at most lr^2 (||G1||^2 + ||G2||^2) = lr^2 ||g_t||^2, with ||g_t|| the run's gradient norms
+    at the points it stepped from (``result.grad_norms`` without its last entry)."""
+    g = np.asarray(result.grad_norms[:-1], dtype=float)
+    return float(lr**2 * np.sum(g**2) / np.linalg.norm(imbalance(problem.weights)))
+
+
 def first_below(values, level: float) -> int | None:
     """Index of the first value below ``level`` (None if none)."""
     hit = np.flatnonzero(np.asarray(values) < level)
