@@ -19,6 +19,9 @@ Layout and sources: docs/design.md.
 from linnet import optimizers  # noqa: F401  (registers the optimizers)
 from linnet.core.errors import LinnetError
 from linnet.core.version import __version__  # noqa: F401
+from linnet.optimizers.base import Optimizer
+from linnet.optimizers.first_order import FirstOrder
+from linnet.optimizers.registration import register
 from linnet.optimizers.spec import format_spec, parse
 from linnet.problems.families import conditioned_problem, make_problem, post_problem
 from linnet.problems.losses import evaluate, imbalance, loss
@@ -27,7 +30,9 @@ from linnet.runs.loop import run
 from linnet.runs.result import Result
 
 __all__ = [
+    "FirstOrder",
     "LinnetError",
+    "Optimizer",
     "Problem",
     "Result",
     "conditioned_problem",
@@ -38,5 +43,11 @@ __all__ = [
     "make_problem",
     "parse",
     "post_problem",
+    "register",
     "run",
 ]
+
+# installed packages' optimizers, last: a plugin module may itself import linnet (docs/optimizers.md)
+from linnet.optimizers import plugins  # noqa: E402
+
+plugins.load()

@@ -25,12 +25,13 @@ import numpy as np
 
 from linnet.core.validation import check_fraction, check_positive
 from linnet.optimizers.base import Optimizer
-from linnet.optimizers.registry import register
+from linnet.optimizers.registration import register
 
 
 class FirstOrder(Optimizer):
-    """Base of the first-order optimizers: gradients only, any depth, on both backends, and a batched
-    loop over many problems (:mod:`linnet.runs.batched`).
+    """Base of the first-order optimizers: gradients only, any depth, and a batched loop over many
+    problems (:mod:`linnet.runs.batched`); the public contract for a user's first-order rule
+    (docs/optimizers.md).
 
     Each subclass defines its rule once, as :meth:`initial_state` and :meth:`step`, which need no
     problem and take the step size as an argument; ``init`` and ``update`` call them with the
@@ -40,7 +41,6 @@ class FirstOrder(Optimizer):
 
     first_order = True
     batchable = True
-    backends = ("numpy", "tensorflow")
 
     def initial_state(self, weights):
         """The state before the first step, for layers ``weights`` (unstacked or stacked). Default: none."""
@@ -62,6 +62,8 @@ class FirstOrder(Optimizer):
 @dataclass(frozen=True)
 class GD(FirstOrder):
     """Gradient descent: W <- W - lr dL/dW."""
+
+    backends = ("numpy", "tensorflow")  # the Keras class of the tensorflow backend
 
     lr: float
     example = "gd[lr=1e-05]"
@@ -89,6 +91,8 @@ def zeros_like_layers(weights) -> tuple[np.ndarray, ...]:
 class Momentum(FirstOrder):
     """Heavy-ball momentum, TF convention: v <- momentum v + g; W <- W - lr v."""
 
+    backends = ("numpy", "tensorflow")  # the Keras class of the tensorflow backend
+
     lr: float
     momentum: float
     example = "momentum[lr=1e-06,momentum=0.9]"
@@ -115,6 +119,8 @@ class AdamState(NamedTuple):
 @dataclass(frozen=True)
 class Adam(FirstOrder):
     """Adam as TF1's AdamOptimizer (bias correction in the step, eps=1e-8 added to sqrt(v))."""
+
+    backends = ("numpy", "tensorflow")  # the Keras class of the tensorflow backend
 
     lr: float
     beta1: float = 0.9
@@ -145,6 +151,8 @@ class Adam(FirstOrder):
 @dataclass(frozen=True)
 class RMSprop(FirstOrder):
     """RMSprop as Keras 3: a <- rho a + (1-rho) g^2; W <- W - lr g / sqrt(a + eps)."""
+
+    backends = ("numpy", "tensorflow")  # the Keras class of the tensorflow backend
 
     lr: float
     rho: float = 0.9

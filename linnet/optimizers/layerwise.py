@@ -24,7 +24,7 @@ from linnet.core.errors import LinnetError
 from linnet.core.validation import check_positive
 from linnet.optimizers.base import Optimizer
 from linnet.optimizers.linalg import gauss_newton as gn
-from linnet.optimizers.registry import register
+from linnet.optimizers.registration import register
 from linnet.optimizers.second_order import add
 from linnet.optimizers.stopping import NO_PROGRESS
 from linnet.problems.inits import balanced_from_product

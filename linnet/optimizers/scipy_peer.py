@@ -33,7 +33,7 @@ from linnet.core.errors import LinnetError
 from linnet.optimizers import stopping
 from linnet.optimizers.base import Optimizer
 from linnet.optimizers.linalg import gauss_newton as gn
-from linnet.optimizers.registry import register
+from linnet.optimizers.registration import register
 from linnet.problems.losses import evaluate, product
 
 METHODS = ("lm", "trf")

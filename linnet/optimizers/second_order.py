@@ -40,7 +40,7 @@ from linnet.optimizers.base import Optimizer
 from linnet.optimizers.linalg import gauss_newton as gn
 from linnet.optimizers.linalg.cutoff import check_rcond
 from linnet.optimizers.linalg.damping import nielsen
-from linnet.optimizers.registry import register
+from linnet.optimizers.registration import register
 from linnet.optimizers.stopping import NO_PROGRESS
 from linnet.problems.jacobian import partial_products, suffix_times
 from linnet.problems.losses import loss, product

@@ -103,5 +103,15 @@ def format_spec(optimizer) -> str:
 
 
 def as_optimizer(optimizer):
-    """Accept a spec string or an optimizer instance; return the instance."""
-    return parse(optimizer) if isinstance(optimizer, str) else optimizer
+    """Accept a spec string or an optimizer instance (a :class:`linnet.optimizers.base.Optimizer`,
+    which has a name and capabilities); return the instance.
+
+    Raises:
+        LinnetError: for a plain object (its class neither registered nor an ``Optimizer``).
+    """
+    if isinstance(optimizer, str):
+        return parse(optimizer)
+    if not (isinstance(getattr(type(optimizer), "name", None), str) and hasattr(optimizer, "check_backend")):
+        raise LinnetError(f"{type(optimizer).__qualname__} is not a registered optimizer; register its class "
+                          f"with @linnet.register(\"name\") (see docs/optimizers.md)")
+    return optimizer
