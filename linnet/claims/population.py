@@ -218,10 +218,15 @@ def verify(claim_id: str, population: Population, seeds: Iterable[int], map=map)
 
 def decide_rows(claim_id: str, population: Population, rows: Sequence[dict]) -> Verdict:
     """The verdict on per-seed figures already measured (each row has its ``seed``)."""
-    summary = population.summary
+    return decide_summary(claim_id, population.statement, population.summary, rows)
+
+
+def decide_summary(claim_id: str, statement: str, summary: Summary, rows: Sequence[dict]) -> Verdict:
+    """The verdict of ``statement``, decided by ``summary`` on per-seed figures (each row has its
+    ``seed``): for a claim measured by other means than a :class:`Population` (the report card's)."""
     estimate = summary.estimate(rows)
     counter = getattr(summary, "counterexamples", None)
-    return Verdict(claim_id, population.statement, summary.decide(estimate), estimate, summary.threshold,
+    return Verdict(claim_id, statement, summary.decide(estimate), estimate, summary.threshold,
                    tuple(int(r["seed"]) for r in rows), tuple(plain(dict(r)) for r in rows),
                    tuple(counter(rows)) if counter else ())
 

@@ -1,4 +1,5 @@
-"""The sweep driver: members without a row, cut into tasks, run by an executor, written as they finish.
+"""The sweep driver: members without a row, cut into tasks, run by an executor, written as they finish
+(:func:`run_sweep`), or kept in memory (:func:`run_rows`, for the commands that decide from the rows at once).
 
 Tasks hold members that can share one batched program (equal layer shapes, the same optimizer up
 to ``lr``, the same steps and target), sized from a cost model so that each runs for about
@@ -12,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from linnet.core.errors import LinnetError
 from linnet.optimizers.spec import parse
 from linnet.sweeps import store
 from linnet.sweeps.execute import batch_family, run_members
@@ -116,3 +118,28 @@ def run_sweep(grid: Grid, out: Path | str, *, executor=None, histories: bool = F
         executor.close()
     return {"members": len(members), "ran": ran, "skipped": len(members) - len(todo), "failed": failed,
             "lost": lost, "seconds": round(time.perf_counter() - start, 3), "out": str(out)}
+
+
+def run_rows(members: list[dict], *, executor=None, histories: bool = False, progress: bool = False,
+             desc: str = "runs") -> tuple[list[dict], list[dict]]:
+    """Run ``members`` (dicts with an ``id``) on ``executor`` (default in-process) in the tasks of
+    :func:`plan_tasks`, batched where they can be; return (rows, history rows) in the members' order,
+    as :func:`linnet.sweeps.execute.run_members` does, with a tqdm bar on stderr when ``progress``.
+
+    LinnetError if a task was lost (a worker died): the caller decides from every row or none.
+    """
+    from tqdm import tqdm
+
+    executor = executor or InProcess()
+    tasks = plan_tasks(members, executor.workers)
+    rows: dict[str, dict] = {}
+    hist: dict[str, dict] = {}
+    with tqdm(total=len(members), unit="run", file=sys.stderr, disable=not progress, desc=desc) as bar:
+        for i, result in executor.imap(run_members, [(t, histories) for t in tasks]):
+            if isinstance(result, LostTask):
+                raise LinnetError(f"a task of {len(tasks[i])} runs was lost: {result.reason}")
+            got, got_hist = result
+            rows.update((r["id"], r) for r in got)
+            hist.update((h["id"], h) for h in got_hist)
+            bar.update(len(tasks[i]))
+    return [rows[m["id"]] for m in members], [hist[m["id"]] for m in members if m["id"] in hist]

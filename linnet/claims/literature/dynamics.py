@@ -157,30 +157,35 @@ def saxe_problem(seed: int, depth: int = 2, d: int = 3):
     return replace(p, A=A, _cache={})
 
 
-def mode_strengths(problem, lr: float = SAXE_LR, max_steps: int = SAXE_MAX_STEPS, until_learned: bool = True):
-    """u_i^T P v_i along GD (step lr) for A's singular vectors u_i, v_i: shape (steps + 1, rank).
+def mode_strengths(problem, lr: float = SAXE_LR, max_steps: int = SAXE_MAX_STEPS, until_learned: bool = True,
+                   optimizer=None):
+    """u_i^T P v_i along a run (GD with step lr, or ``optimizer``: any spec or instance) for A's
+    singular vectors u_i, v_i: shape (steps + 1, rank), one row per evaluated point.
 
     Saxe et al. 2014, section 2: from a small start the modes decouple and each strength follows a
-    sigmoid to s_i. With ``until_learned`` it stops once every strength has reached half its s_i.
+    sigmoid to s_i. With ``until_learned`` it stops once every strength has reached half its s_i
+    (also at divergence, or wherever the run stops).
     """
     U, s, Vt = np.linalg.svd(problem.A)
-    weights = problem.weights
     out = []
     learned = np.zeros(len(s), dtype=bool)
-    for _ in range(max_steps + 1):
+
+    def record(step, weights, loss):
         out.append(np.einsum("ji,jk,ik->i", U, product(weights), Vt))
-        learned |= out[-1] >= s / 2
-        if until_learned and learned.all():
-            break
-        grads = evaluate(problem, weights).grads
-        weights = tuple(W - lr * g for W, g in zip(weights, grads, strict=True))
+        learned[:] |= out[-1] >= s / 2
+        return until_learned and learned.all()
+
+    result = run(problem, optimizer if optimizer is not None else f"gd[lr={lr!r}]", max_steps, callback=record)
+    if len(out) == result.steps:  # the last point is evaluated but not shown to the callback
+        record(result.steps, result.weights, result.final_loss)
     return np.array(out)
 
 
-def mode_learning_times(problem, lr: float = SAXE_LR, max_steps: int = SAXE_MAX_STEPS) -> np.ndarray:
-    """Steps until each mode's strength first reaches half its target s_i; ``inf`` if not within max_steps."""
+def mode_learning_times(problem, lr: float = SAXE_LR, max_steps: int = SAXE_MAX_STEPS, optimizer=None) -> np.ndarray:
+    """Steps until each mode's strength first reaches half its target s_i; ``inf`` if not within
+    max_steps (GD with step lr, or ``optimizer``)."""
     s = np.linalg.svd(problem.A, compute_uv=False)
-    reached = mode_strengths(problem, lr, max_steps) >= s / 2
+    reached = mode_strengths(problem, lr, max_steps, optimizer=optimizer) >= s / 2
     return np.array([float(np.argmax(col)) if col.any() else np.inf for col in reached.T])
 
 

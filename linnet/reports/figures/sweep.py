@@ -123,7 +123,7 @@ def profile_curves(costs, taus=None) -> tuple[np.ndarray, dict]:
     best = t.min(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(np.isfinite(t), t / np.where(best > 0, best, 1.0), np.inf)
-    ratio = np.where(t == best, 1.0, ratio)  # includes best == 0 (solved at the start)
+    ratio = np.where((t == best) & np.isfinite(t), 1.0, ratio)  # includes best == 0 (solved at the start)
     finite = ratio[np.isfinite(ratio)]
     if taus is None:
         taus = np.geomspace(1.0, max(2.0, finite.max() * 1.05 if finite.size else 2.0), 200)
