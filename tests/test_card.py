@@ -231,3 +231,29 @@ def test_the_page_renders_in_headless_chromium(gd_card, tmp_path):
     assert pixels.shape[:2] == (2400, 1200)
     rows = pixels[..., :3].std(axis=(1, 2))
     assert (rows > 0.05).mean() > 0.3  # most of the page is drawn: tables and figures, not white
+
+
+def test_the_figures_keep_the_style_rules(gd_card):
+    from linnet.reports.figures import card as card_figures
+    from linnet.reports.figures.style import problems
+
+    figures = card_figures.draw(gd_card)
+    assert sorted(figures) == ["profile-seconds", "profile-steps", "settings", "tuning"]
+    for name, fig in figures.items():
+        assert problems(fig) == [], name
+
+
+def test_the_readme_shows_the_recorded_card_of_gd():
+    """The README's card table is generated from docs/card/card.json, which `linnet check gd --out
+    docs/card` wrote with the rest of the folder (benchmarks/test_bench_card.py recomputes it)."""
+    from pathlib import Path
+
+    from linnet.reports.card import page
+    from linnet.reports.card.card import markdown
+
+    root = Path(__file__).resolve().parent.parent
+    folder = root / "docs" / "card"
+    assert all(p.exists() for p in page.paths(folder).values())
+    data = json.loads((folder / "card.json").read_text())
+    assert data["optimizer"] == "gd" and data["held_out_seeds"] == "1000-1099"
+    assert markdown(data) in (root / "README.md").read_text()

@@ -13,6 +13,7 @@ the same way, so that no optimizer is favoured by the care spent on it:
    loss after the budget is chosen, the smaller rate on a tie (:func:`choose`). Relative losses below
    :data:`FLOOR` count as FLOOR: below it every rate is at round-off, and round-off should not pick;
 4. the chosen rate is then run, unchanged, on held-out seeds, which choose nothing (the caller's).
+   Where every rate diverged on a development seed, the smallest rate runs, and the outcome says so.
 
 An optimizer without an ``lr`` hyperparameter (lm, als, ...) is not tuned: its spec runs as given.
 
@@ -97,8 +98,8 @@ def choose(grid: Sequence[float], losses: Sequence[Sequence[float | None]]) -> i
 class Tuned:
     """The outcome of tuning one optimizer on one setting.
 
-    ``spec`` is the chosen configuration (the given spec where there is nothing to tune, or where
-    every rate diverged: then ``lr`` is None and ``note`` says so); ``scores`` holds, per rate of
+    ``spec`` is the chosen configuration: the given spec where there is nothing to tune (``lr`` None),
+    the smallest rate of the grid where every rate diverged (``note`` says so); ``scores`` holds, per rate of
     ``grid``, the median floored relative loss on the development seeds (None where the rate
     diverged on one), and ``diverged`` how many seeds diverged."""
 
@@ -146,10 +147,7 @@ def tune_many(jobs: Sequence[tuple[object, Setting]], *, grid: Sequence[float] =
                        for vs in per_rate)
         diverged = tuple(sum(v is None for v in vs) for vs in per_rate)
         best = choose(grid, per_rate)
-        if best is None:
-            out.append(Tuned(setting.name, optimizer.spec, None, tuple(grid), scores, diverged, seeds,
-                             note="every rate of the grid diverged on a development seed; the given spec runs"))
-        else:
-            out.append(Tuned(setting.name, with_lr(optimizer, grid[best]), grid[best], tuple(grid), scores,
-                             diverged, seeds))
+        note = "" if best is not None else "every rate diverged on a development seed; the smallest runs"
+        lr = grid[0] if best is None else grid[best]
+        out.append(Tuned(setting.name, with_lr(optimizer, lr), lr, tuple(grid), scores, diverged, seeds, note))
     return out

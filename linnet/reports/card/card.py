@@ -328,3 +328,22 @@ def text(card: Card) -> str:
 
 def _reached(cell: dict, n: int) -> str:
     return f"{g(cell['median_steps'])} ({cell['reached']}/{n})" if cell["reached"] else f"— (0/{n})"
+
+
+def markdown(data: dict) -> str:
+    """The verdicts of a card's JSON (:meth:`Card.to_dict`) as a Markdown table, then the tuned step
+    on the post's problem and the standing in steps: the README's and docs' report-card table."""
+    rows = ["| question | verdict | estimate [95% interval] | threshold | seeds |", "|---|---|---|---|---|"]
+    for v in data["verdicts"]:
+        low, high = v["interval"]
+        rows.append(f"| `{v['id']}` | **{v['verdict']}** | {g(v['estimate'])} [{g(low)}, {g(high)}] "
+                    f"| {v['threshold']} | {v['seeds']} ({v['seed_range']}) |")
+    rows += [f"| `{n['id']}` | not asked | | | {n['why']} |" for n in data["not_asked"]]
+    post = data["settings"][0]
+    steps = [s for s in data["profile"]["standings"] if s["metric"] == "steps"]
+    standing = "; ".join(f"`{s['spec']}` cheapest on {s['best']['estimate']:.0%}, solves {s['solved']['estimate']:.0%}"
+                         for s in steps)
+    return "\n".join(rows) + (
+        f"\n\nTuned on the post's problem: `{post['spec']}` (relative loss after {post['steps']:,} steps: median "
+        f"{g(post['relative_loss']['estimate'])}). Performance profile, steps to relative "
+        f"{g(data['profile']['target'])} within {data['profile']['steps']:,} steps on the held-out problems: {standing}.")
