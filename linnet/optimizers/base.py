@@ -10,7 +10,10 @@ Each optimizer class declares what it can do (class attributes, read by the run 
 backends, the claims and the command line instead of guessing from names):
 
 * ``first_order``: it needs only gradients (True) or more (second-order, closed form);
-* ``backends``: the backends that run it (``("numpy",)`` or ``("numpy", "tensorflow")``);
+* ``backends``: the backends that run it: ``"numpy"`` calls its ``update`` (or :meth:`Optimizer.drive`),
+  ``"tensorflow"`` (:mod:`linnet.runs.backends.tensorflow`) applies the Keras 3 optimizer that
+  :meth:`Optimizer.keras_optimizer` builds; registration refuses a class that lists a backend
+  without its hook;
 * ``max_layers``: the most layers it handles (None: any number);
 * ``batchable``: the batched loop over many problems (:func:`linnet.runs.batched.run_batched`) runs
   it, through its step object of :mod:`linnet.runs.batched_steps` (a property where it depends
@@ -24,13 +27,15 @@ backends, the claims and the command line instead of guessing from names):
   (False for the scipy peer: MINPACK's accept/reject turns on one-ulp differences in the
   residual, so the regression gate records its counts but does not compare them).
 
-and may override the hooks :meth:`is_done`, :meth:`trace` and :meth:`drive`, whose defaults
-are documented below.
+and may override the hooks :meth:`is_done`, :meth:`trace`, :meth:`drive` and :meth:`keras_optimizer`,
+whose defaults are documented below.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
 
 from linnet.core.errors import LinnetError
 from linnet.optimizers.registry import REGISTRY
@@ -38,8 +43,6 @@ from linnet.optimizers.spec import format_spec
 from linnet.optimizers.stopping import CONVERGED
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from linnet.problems.losses import Evaluation
     from linnet.problems.problem import Problem
 
@@ -102,6 +105,20 @@ class Optimizer:
         """
         raise NotImplementedError(f"{self.name} does not drive its own loop")
 
+    def keras_optimizer(self, keras: Any, learning_rate: Any, dtype: np.dtype) -> Any:
+        """The Keras 3 optimizer with this optimizer's rule, for the tensorflow backend (only where
+        ``"tensorflow"`` is in :attr:`backends`).
+
+        Args:
+            keras: the ``keras`` module (the backend imports it; an optimizer module never does).
+            learning_rate: a callable returning the step size, a variable of the problem's dtype
+                that the backend sets to ``self.lr`` before each run; pass it on as the Keras
+                optimizer's ``learning_rate``.
+            dtype: the problem's numpy dtype (float32 or float64); give every other float
+                hyperparameter as :func:`keras_hyperparameter` ``(value, dtype)``.
+        """
+        raise NotImplementedError(f"{self.name} has no Keras optimizer")
+
     @classmethod
     def check_backend(cls, backend: str) -> None:
         """LinnetError unless ``backend`` runs this optimizer."""
@@ -114,6 +131,16 @@ class Optimizer:
         """LinnetError unless this optimizer handles ``len(weights)`` layers."""
         if cls.max_layers is not None and len(weights) > cls.max_layers:
             raise LinnetError(f"{cls.name} handles at most {cls.max_layers} layers, got {len(weights)}")
+
+
+def keras_hyperparameter(value: float, dtype: np.dtype) -> float:
+    """A float hyperparameter as a Keras 3 optimizer computing in ``dtype`` should be given it.
+
+    Keras casts a Python-float hyperparameter with ``tf.cast``, which goes through float32 (0.9
+    becomes 0.8999999761581421), as TF1's ``convert_to_tensor`` did; numpy float64 scalars (which
+    are Python floats to Keras' checks) keep float64 problems' hyperparameters exact.
+    """
+    return np.float64(value) if dtype == np.float64 else float(value)
 
 
 def runs_on(backend: str) -> list[str]:

@@ -13,6 +13,9 @@ an explicit NamedTuple of arrays shaped like the layers.
 * ``rmsprop``: Keras 3 RMSprop without momentum or centering (Hinton's lecture 6e):
   a <- rho a + (1-rho) g^2;  W <- W - lr g / sqrt(a + eps), defaults rho = 0.9, eps = 1e-7
   (keras/src/optimizers/rmsprop.py: eps inside the root, unlike Adam).
+
+Each also defines ``keras_optimizer``, the Keras 3 optimizer with the same rule, which the
+tensorflow backend (:mod:`linnet.runs.backends.tensorflow`) runs.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from linnet.core.validation import check_fraction, check_positive
-from linnet.optimizers.base import Optimizer
+from linnet.optimizers.base import Optimizer, keras_hyperparameter
 from linnet.optimizers.registration import register
 
 
@@ -63,7 +66,7 @@ class FirstOrder(Optimizer):
 class GD(FirstOrder):
     """Gradient descent: W <- W - lr dL/dW."""
 
-    backends = ("numpy", "tensorflow")  # the Keras class of the tensorflow backend
+    backends = ("numpy", "tensorflow")
 
     lr: float
     example = "gd[lr=1e-05]"
@@ -73,6 +76,9 @@ class GD(FirstOrder):
 
     def step(self, weights, grads, state, lr):
         return tuple(W - lr * g for W, g in zip(weights, grads)), state
+
+    def keras_optimizer(self, keras, learning_rate, dtype):
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.0)
 
 
 class SlotState(NamedTuple):
@@ -91,7 +97,7 @@ def zeros_like_layers(weights) -> tuple[np.ndarray, ...]:
 class Momentum(FirstOrder):
     """Heavy-ball momentum, TF convention: v <- momentum v + g; W <- W - lr v."""
 
-    backends = ("numpy", "tensorflow")  # the Keras class of the tensorflow backend
+    backends = ("numpy", "tensorflow")
 
     lr: float
     momentum: float
@@ -108,6 +114,11 @@ class Momentum(FirstOrder):
         velocity = tuple(self.momentum * v + g for v, g in zip(state.slots, grads))
         return tuple(W - lr * v for W, v in zip(weights, velocity)), SlotState(velocity)
 
+    def keras_optimizer(self, keras, learning_rate, dtype):
+        """Keras' SGD keeps m = -lr v: the same recursion while lr is constant."""
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=keras_hyperparameter(self.momentum, dtype),
+                                    nesterov=False)
+
 
 class AdamState(NamedTuple):
     count: int
@@ -120,7 +131,7 @@ class AdamState(NamedTuple):
 class Adam(FirstOrder):
     """Adam as TF1's AdamOptimizer (bias correction in the step, eps=1e-8 added to sqrt(v))."""
 
-    backends = ("numpy", "tensorflow")  # the Keras class of the tensorflow backend
+    backends = ("numpy", "tensorflow")
 
     lr: float
     beta1: float = 0.9
@@ -146,13 +157,19 @@ class Adam(FirstOrder):
         new = tuple(W - lr_t * m / (np.sqrt(v) + self.eps) for W, m, v in zip(weights, mu, nu))
         return new, AdamState(t, mu, nu)
 
+    def keras_optimizer(self, keras, learning_rate, dtype):
+        """Keras 3's Adam folds the bias correction into the step size, as TF1's AdamOptimizer."""
+        h = keras_hyperparameter
+        return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=h(self.beta1, dtype),
+                                     beta_2=h(self.beta2, dtype), epsilon=h(self.eps, dtype), amsgrad=False)
+
 
 @register("rmsprop")
 @dataclass(frozen=True)
 class RMSprop(FirstOrder):
     """RMSprop as Keras 3: a <- rho a + (1-rho) g^2; W <- W - lr g / sqrt(a + eps)."""
 
-    backends = ("numpy", "tensorflow")  # the Keras class of the tensorflow backend
+    backends = ("numpy", "tensorflow")
 
     lr: float
     rho: float = 0.9
@@ -171,3 +188,8 @@ class RMSprop(FirstOrder):
         average = tuple(rho * a + (1 - rho) * (g * g) for a, g in zip(state.slots, grads))
         new = tuple(W - lr * g / np.sqrt(a + self.eps) for W, g, a in zip(weights, grads, average))
         return new, SlotState(average)
+
+    def keras_optimizer(self, keras, learning_rate, dtype):
+        h = keras_hyperparameter
+        return keras.optimizers.RMSprop(learning_rate=learning_rate, rho=h(self.rho, dtype), momentum=0.0,
+                                        epsilon=h(self.eps, dtype), centered=False)

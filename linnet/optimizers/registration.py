@@ -11,6 +11,8 @@ from linnet.optimizers.registry import REGISTRY
 
 #: a spec name: lower-case letters, digits, '-' and '_', starting with a letter
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+#: the method each backend calls (docs/optimizers.md, "Capabilities")
+HOOKS = {"numpy": "update", "tensorflow": "keras_optimizer"}
 
 
 def register(name: str):
@@ -20,10 +22,12 @@ def register(name: str):
     :class:`linnet.optimizers.base.Optimizer` or defines its two methods ``init(problem, weights)``
     and ``update(problem, weights, evaluation, state)``; a class that does not subclass it gets the
     base's capabilities and hooks (its defaults: numpy backend, not batchable, second order).
+    Each backend it lists needs its hook (:data:`HOOKS`): ``update`` for numpy (unless it drives its
+    own loop), ``keras_optimizer`` for tensorflow.
 
     Raises:
         LinnetError: a malformed name, a name another class holds, a class that is not a dataclass
-            or lacks ``init`` / ``update``.
+            or lacks ``init`` / ``update``, or one that lists a backend without defining its hook.
     """
     if not isinstance(name, str) or not NAME.match(name):
         raise LinnetError(f"an optimizer name is lower-case letters, digits, '-' and '_', got {name!r}")
@@ -32,11 +36,15 @@ def register(name: str):
         where = f"{cls.__module__}.{cls.__qualname__}"
         if not isinstance(cls, type) or not dataclasses.is_dataclass(cls):
             raise LinnetError(f"register {name!r}: {where} is not a dataclass (its fields are the hyperparameters)")
-        missing = [m for m in ("init", "update") if not callable(getattr(cls, m, None))]
-        if not getattr(cls, "drives_own_loop", False) and getattr(cls, "update", None) is Optimizer.update:
-            missing = ["update"]
+        drives = getattr(cls, "drives_own_loop", False)
+        hooks = [] if issubclass(cls, Optimizer) else ["init"]
+        hooks += [HOOKS[b] for b in getattr(cls, "backends", Optimizer.backends)
+                  if b in HOOKS and not (b == "numpy" and drives)]
+        missing = [m for m in hooks if not callable(getattr(cls, m, None)) or getattr(cls, m) is getattr(Optimizer, m)]
         if missing:
-            raise LinnetError(f"register {name!r}: {where} defines no {' or '.join(missing)}")
+            why = " (the tensorflow backend it lists builds its Keras optimizer with it)" \
+                if "keras_optimizer" in missing else ""
+            raise LinnetError(f"register {name!r}: {where} defines no {' or '.join(missing)}{why}")
         taken = REGISTRY.get(name)
         if taken is not None and (taken.__module__, taken.__qualname__) != (cls.__module__, cls.__qualname__):
             raise LinnetError(f"register {name!r}: the name is taken by {taken.__module__}.{taken.__qualname__}")

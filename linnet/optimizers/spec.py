@@ -8,6 +8,13 @@ An optimizer is a frozen dataclass registered under a name (:mod:`linnet.optimiz
 name, then in brackets every required parameter and every optional one that differs from its
 default, in field order, each as ``key=repr(value)``. Floats print with ``repr`` (``1e-05``,
 ``0.0001``), so printing a parsed spec gives the canonical spelling back.
+
+An optimizer whose keyword options are an open set (an adapter passing them on to a library,
+:mod:`linnet.optimizers.adapters`) declares one field of type :data:`Options`: every key of a spec
+that is not one of its declared fields lands there, as ``(key, value)`` pairs sorted by key, each
+value read as true/false, an integer, a number, or else the text itself; the spec prints them after
+the declared fields, in that order. ``torch[optimizer=SGD,lr=1e-05,nesterov=true,momentum=0.9]``
+prints as ``torch[optimizer=SGD,lr=1e-05,momentum=0.9,nesterov=True]``.
 """
 
 from __future__ import annotations
@@ -22,9 +29,19 @@ from linnet.optimizers.registry import REGISTRY
 
 _SPEC = re.compile(r"^\s*([a-z][a-z0-9_-]*)\s*(?:\[(.*)\])?\s*$")
 
+#: the type of an open set of keyword options: ``(key, value)`` pairs sorted by key
+Options = tuple[tuple[str, bool | int | float | str], ...]
+#: a text value an open option can hold and a spec can print: no separator, bracket, '=' or space
+_TEXT = re.compile(r"^[\w.+\-/:]+$")
+
 
 def _fields(cls):
     return [f for f in dataclasses.fields(cls) if f.init]
+
+
+def _open_field(cls):
+    """The field of type :data:`Options` that holds every undeclared key, or None."""
+    return next((f for f in _fields(cls) if f.type in ("Options", Options)), None)
 
 
 def _required(f) -> bool:
@@ -59,6 +76,38 @@ def _convert(cls, f, text: str):
     return text
 
 
+def _literal(text: str) -> bool | int | float | str:
+    """An open option's value from its text: true/false, an integer, a number, else the text."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def open_options(owner, options) -> Options:
+    """``options`` (a mapping or (key, value) pairs) as the canonical :data:`Options` of ``owner``:
+    sorted by key; LinnetError unless each key is a keyword name given once and each value a bool,
+    an integer, a number other than nan, or a text that prints and reads back as itself."""
+    pairs = list(options.items() if isinstance(options, dict) else options)
+    keys = [key for key, _ in pairs]
+    for key, value in pairs:
+        if not (isinstance(key, str) and key.isidentifier()):
+            raise LinnetError(f"{owner.name}: option {key!r} is not a keyword name")
+        if keys.count(key) > 1:
+            raise LinnetError(f"{owner.name}: option {key!r} given twice")
+        if isinstance(value, float) and math.isnan(value):
+            raise LinnetError(f"{owner.name}: option {key} must be a number, got nan")
+        if isinstance(value, str) and (_literal(value) != value or not _TEXT.match(value)):
+            raise LinnetError(f"{owner.name}: option {key}={value!r} cannot be written in a spec")
+        if not isinstance(value, (bool, int, float, str)):
+            raise LinnetError(f"{owner.name}: option {key} must be a number, true/false or a word, got {value!r}")
+    return tuple(sorted((key, value) for key, value in pairs))
+
+
 def parse(spec: str):
     """Build the optimizer a spec string names, e.g. ``parse("adam[lr=0.01]")``.
 
@@ -74,31 +123,41 @@ def parse(spec: str):
     cls = REGISTRY.get(name)
     if cls is None:
         raise LinnetError(f"unknown optimizer {name!r}; choose one of {', '.join(sorted(REGISTRY))}")
-    fields = {f.name: f for f in _fields(cls)}
-    kwargs = {}
+    open_field = _open_field(cls)
+    fields = {f.name: f for f in _fields(cls) if f is not open_field}
+    kwargs, options = {}, {}
     for item in filter(None, (s.strip() for s in (body or "").split(","))):
         key, eq, text = (s.strip() for s in item.partition("="))
         if not eq or not text:
             raise LinnetError(f"{name}: expected key=value, got {item!r}")
-        if key not in fields:
+        if key in kwargs or key in options:
+            raise LinnetError(f"{name}: parameter {key!r} given twice")
+        if key in fields:
+            kwargs[key] = _convert(cls, fields[key], text)
+        elif open_field is not None:
+            options[key] = _literal(text)
+        else:
             known = ", ".join(fields) or "none"
             raise LinnetError(f"{name}: unknown parameter {key!r} (parameters: {known})")
-        if key in kwargs:
-            raise LinnetError(f"{name}: parameter {key!r} given twice")
-        kwargs[key] = _convert(cls, fields[key], text)
     missing = [f.name for f in fields.values() if _required(f) and f.name not in kwargs]
     if missing:
         raise LinnetError(f"{name}: missing parameter {', '.join(missing)} (e.g. {example(cls)})")
+    if options:
+        kwargs[open_field.name] = tuple(options.items())
     return cls(**kwargs)
 
 
 def format_spec(optimizer) -> str:
     """The canonical spec string of an optimizer instance."""
-    parts = []
+    open_field = _open_field(type(optimizer))
+    pairs = []
     for f in _fields(type(optimizer)):
         value = getattr(optimizer, f.name)
-        if _required(f) or value != f.default:
-            parts.append(f"{f.name}={value!r}" if not isinstance(value, str) else f"{f.name}={value}")
+        if f is open_field:
+            pairs += value
+        elif _required(f) or value != f.default:
+            pairs.append((f.name, value))
+    parts = [f"{key}={value}" if isinstance(value, str) else f"{key}={value!r}" for key, value in pairs]
     return optimizer.name + (f"[{','.join(parts)}]" if parts else "")
 
 

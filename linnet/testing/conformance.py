@@ -8,7 +8,9 @@ one line per rule; :func:`optimizer_checks` yields the rules one by one for ``py
     >>> from linnet.testing import check_optimizer
     >>> check_optimizer(linnet.parse("momentum[lr=1e-05,momentum=0.9]"))
 
-The rules (:data:`RULES`), each on the post's problem (seed 0, float64 unless stated):
+The rules (:data:`RULES`), each on the post's problem (seed 0, float64 unless stated), with runs on
+the optimizer's backend (:func:`backend`: numpy where it runs there, else the first it lists, as
+tensorflow for ``keras[...]``):
 
 * ``registered``: the class is registered under its name and subclasses the contract's base;
 * ``spec``: the spec string parses back to an equal optimizer with the same spelling;
@@ -17,14 +19,15 @@ The rules (:data:`RULES`), each on the post's problem (seed 0, float64 unless st
 * ``no-mutation``: ``update`` changes neither its input layers and gradients nor the state it was
   given (a second update from the same state gives the same layers);
 * ``shapes``: ``update`` returns one layer per input layer, each of its shape and dtype, in float64
-  and in float32;
-* ``divergence``: a run at a step size 1e6 times the optimizer's own (first order) returns a
-  Result, and a non-finite loss is reported as ``diverged``, never raised;
+  and in float32 (off numpy: the layers a one-step run returns);
+* ``divergence``: a run at a step size 1e6 times the optimizer's own ``lr`` (first order, where it
+  has one) returns a Result, and a non-finite loss is reported as ``diverged``, never raised;
 * ``batched``: where ``batchable``, three problems in one batched run (:func:`linnet.runs.batched.run_batched`)
   equal three single runs: the same statuses and steps, final losses within rtol 1e-9 (the
   first-order batch sums the loss in another order: about 1e-12 relative, docs/sweeps.md).
 
-Optimizers that drive their own loop (``drives_own_loop``) skip the rules on ``update``.
+Optimizers that drive their own loop (``drives_own_loop``), and those that do not run on numpy (whose
+backend applies its own update, as tensorflow applies a Keras optimizer), skip the rules on ``update``.
 """
 
 from __future__ import annotations
@@ -77,6 +80,16 @@ def _same(a, b) -> bool:
     return True
 
 
+def backend(optimizer) -> str:
+    """The backend the rules run ``optimizer`` on: numpy where it runs there, else the first it lists."""
+    return "numpy" if "numpy" in optimizer.backends else optimizer.backends[0]
+
+
+def _updates(optimizer) -> bool:
+    """Whether the rules on ``update`` apply: it runs on numpy through init / update."""
+    return "numpy" in optimizer.backends and not optimizer.drives_own_loop
+
+
 def _writable(arrays) -> tuple:
     return tuple(np.array(a, copy=True) for a in arrays)
 
@@ -103,7 +116,7 @@ def check_deterministic(optimizer) -> None:
     if not optimizer.reproducible_steps:
         return  # declared: its iterates turn on one-ulp differences (the scipy peer)
     problem = post_problem(0)
-    a, b = run(problem, optimizer, STEPS), run(problem, optimizer, STEPS)
+    a, b = (run(problem, optimizer, STEPS, backend=backend(optimizer)) for _ in range(2))
     if not np.array_equal(a.losses, b.losses, equal_nan=True):
         n = min(len(a.losses), len(b.losses))
         differ = np.flatnonzero(~((a.losses[:n] == b.losses[:n]) | (np.isnan(a.losses[:n]) & np.isnan(b.losses[:n]))))
@@ -120,7 +133,7 @@ def _one_update(optimizer, problem):
 
 
 def check_no_mutation(optimizer) -> None:
-    if optimizer.drives_own_loop:
+    if not _updates(optimizer):
         return
     problem = post_problem(0)
     weights, ev, state = _one_update(optimizer, problem)
@@ -140,9 +153,11 @@ def check_shapes(optimizer) -> None:
         return
     for dtype in (np.float64, np.float32):
         problem = post_problem(0).astype(dtype)
-        weights, ev, state = _one_update(optimizer, problem)
-        new, _ = optimizer.update(problem, weights, ev, state)
-        new = tuple(new)
+        if _updates(optimizer):
+            weights, ev, state = _one_update(optimizer, problem)
+            new = tuple(optimizer.update(problem, weights, ev, state)[0])
+        else:
+            weights, new = problem.weights, run(problem, optimizer, 1, backend=backend(optimizer)).weights
         if len(new) != len(weights):
             raise RuleBroken(f"update returned {len(new)} layers for {len(weights)}")
         for k, (W, V) in enumerate(zip(weights, new)):
@@ -153,11 +168,12 @@ def check_shapes(optimizer) -> None:
 
 
 def check_divergence(optimizer) -> None:
-    if not optimizer.first_order or "lr" not in {f.name for f in dataclasses.fields(optimizer)}:
+    if not optimizer.first_order or "lr" not in {f.name for f in dataclasses.fields(optimizer)} \
+            or optimizer.lr is None:
         return
     fast = dataclasses.replace(optimizer, lr=optimizer.lr * DIVERGE_FACTOR)
     try:
-        result = run(post_problem(0), fast, STEPS)
+        result = run(post_problem(0), fast, STEPS, backend=backend(optimizer))
     except Exception as exc:  # noqa: BLE001 - the rule is that nothing is raised
         raise RuleBroken(f"a run at lr {fast.lr:g} raised {type(exc).__name__} instead of returning a "
                          f"diverged result") from None

@@ -11,7 +11,9 @@ What it computes, step for step as the post's TF1 notebook did:
   loss, ``nsamples=0``, ``reduce_sum(squared_difference(W1 @ W2, A))``), in the problem's dtype
   (float64 unless the problem was cast with ``problem.astype(np.float32)``);
 * gradients by ``tf.GradientTape`` and the post's gradient magnitude sqrt(sum_k ||dL/dWk||^2);
-* updates by Keras 3 optimizers configured to linnet's (TF1) semantics: ``gd`` and ``momentum`` are
+* updates by the Keras 3 optimizer each optimizer builds with its ``keras_optimizer`` method (the
+  capability that puts ``"tensorflow"`` in its ``backends``; docs/optimizers.md), configured to
+  linnet's (TF1) semantics for the built-ins: ``gd`` and ``momentum`` are
   ``keras.optimizers.SGD`` (Keras keeps m = -lr v for linnet's v <- momentum v + g, the same
   recursion when lr is constant), ``adam`` is ``Adam(epsilon=1e-8)`` (Keras 3 folds the bias
   correction into the step size like TF1's AdamOptimizer), ``rmsprop`` is ``RMSprop`` without
@@ -20,7 +22,8 @@ What it computes, step for step as the post's TF1 notebook did:
   learning-rate variable, ``tf.cast`` of Python floats) and TF1 (``convert_to_tensor``, then a
   cast) both round them through float32 -- lr=1e-5 moves by 2.5e-8 relative, momentum 0.9 by
   2.6e-8 -- which the post's float64 runs carried and which would put 5e-7 (momentum) to 2e-5
-  (adam) between this backend and numpy instead of round-off.
+  (adam) between this backend and numpy instead of round-off. ``keras[optimizer=...]``
+  (:mod:`linnet.optimizers.adapters.keras_class`) runs any other Keras optimizer the same way.
 
 The run loop has the numpy loop's semantics (:func:`linnet.runs.loop._loop`): ``losses[k]`` is the loss
 after k updates, the run stops at the first non-finite loss (``diverged``), at the optional target,
@@ -46,6 +49,7 @@ float32 arithmetic out of the numbers; both only where the environment does not 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import threading
@@ -56,7 +60,8 @@ import numpy as np
 
 from linnet.core.errors import LinnetError
 from linnet.core.validation import check_steps, check_target
-from linnet.optimizers.first_order import GD, Adam, Momentum, RMSprop
+from linnet.optimizers.base import runs_on
+from linnet.optimizers.registry import REGISTRY
 from linnet.runs import result as results
 from linnet.runs.backends.tf_runtime import device, tensorflow_modules
 from linnet.runs.backends.tf_trainer import Trainer
@@ -67,22 +72,19 @@ DEFAULT_MODE = "compiled"
 #: the most steps of the compiled and XLA loops: their step count and TensorArrays are int32-sized
 MAX_GRAPH_STEPS = 2**31 - 2
 
-#: the optimizers this backend runs, by spec name
-SUPPORTED = {"gd": GD, "momentum": Momentum, "adam": Adam, "rmsprop": RMSprop}
-
 #: at most this many traced configurations are kept (least recently used dropped first)
 CACHE_SIZE = 16
 _cache: OrderedDict = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def check_optimizer(optimizer) -> None:
-    """LinnetError unless this backend runs ``optimizer`` (gd, momentum, adam, rmsprop)."""
-    backends = getattr(type(optimizer), "backends", ())
-    if "tensorflow" not in backends or not isinstance(optimizer, SUPPORTED.get(optimizer.name, ())):
-        spec = getattr(optimizer, "spec", repr(optimizer))
-        raise LinnetError(f"{spec} is available on the numpy backend only; "
-                          f"the tensorflow backend runs {', '.join(SUPPORTED)}")
+def __getattr__(name: str):
+    """``SUPPORTED``: {spec name: class} of the registered optimizers this backend runs (those whose
+    ``backends`` include ``"tensorflow"``), read from the registry when asked, so an optimizer
+    registered after this module was imported is in it."""
+    if name == "SUPPORTED":
+        return {spec_name: REGISTRY[spec_name] for spec_name in runs_on("tensorflow")}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _trainer(optimizer, problem, mode) -> Trainer:
@@ -101,13 +103,30 @@ def _trainer(optimizer, problem, mode) -> Trainer:
     return trainer
 
 
+@contextlib.contextmanager
+def _refused(optimizer):
+    """One LinnetError line for a Keras optimizer that fails to build or trace on this backend's
+    variables (a user's or an adapter's; e.g. one that needs Keras' own variables)."""
+    try:
+        yield
+    except LinnetError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever Keras or TensorFlow raises, the optimizer is refused
+        kind = type(exc).__name__
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [kind]
+        last = lines[-1] if lines[-1].startswith(kind) else f"{kind}: {lines[-1]}"  # TF ends with the cause
+        raise LinnetError(f"{optimizer.spec}: its Keras optimizer fails on the tensorflow backend: {last}") from None
+
+
 def run(problem, optimizer, steps: int, *, target: float | None = None, mode: str = DEFAULT_MODE,
         callback=None, **options) -> Result:
     """Run a first-order optimizer on ``problem`` with TensorFlow; see the module docstring.
 
     Args:
         problem: a :class:`linnet.problems.problem.Problem` (float64, or float32 via ``astype``).
-        optimizer: a gd, momentum, adam or rmsprop instance (:func:`linnet.run` parses specs).
+        optimizer: an optimizer whose ``backends`` include ``"tensorflow"`` (gd, momentum, adam,
+            rmsprop, keras, or a user's with a ``keras_optimizer`` method; :func:`linnet.run`
+            parses specs).
         steps: the most updates to apply.
         target: stop once the relative loss is at most this.
         mode: ``"per-step"``, ``"compiled"`` (default) or ``"xla"``.
@@ -120,7 +139,7 @@ def run(problem, optimizer, steps: int, *, target: float | None = None, mode: st
         raise LinnetError(f"unknown tensorflow backend option {', '.join(sorted(options))}; it takes mode")
     if mode not in MODES:
         raise LinnetError(f"unknown tensorflow mode {mode!r}; choose one of {', '.join(MODES)}")
-    check_optimizer(optimizer)
+    optimizer.check_backend("tensorflow")
     steps = check_steps(steps)
     target = check_target(target)
     if problem.dtype not in (np.float32, np.float64):
@@ -132,10 +151,12 @@ def run(problem, optimizer, steps: int, *, target: float | None = None, mode: st
         raise LinnetError(f"a callback needs mode='per-step' on the tensorflow backend, not {mode!r}")
     # the stopping threshold in the variables' dtype, so host and graph tests agree
     target_loss = -math.inf if target is None else float(problem.dtype.type(target * problem.y_norm2))
-    trainer = _trainer(optimizer, problem, mode)
+    with _refused(optimizer):
+        trainer = _trainer(optimizer, problem, mode)
     with trainer.lock, trainer.tf.device(trainer.device):
         trainer.reset(problem, optimizer)
-        trainer.warm_up(steps)
+        with _refused(optimizer):
+            trainer.warm_up(steps)
         trainer.reset(problem, optimizer)
         start = time.perf_counter()
         if mode == "per-step":

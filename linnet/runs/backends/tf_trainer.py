@@ -16,35 +16,15 @@ from linnet.runs import history
 from linnet.runs.backends.tf_runtime import device
 
 
-def keras_optimizer(keras, optimizer, learning_rate, dtype):
-    """The Keras 3 optimizer with linnet's semantics (see the module docstring).
-
-    Keras casts a Python-float hyperparameter with ``tf.cast``, which goes through float32 (0.9
-    becomes 0.8999999761581421), as TF1's ``convert_to_tensor`` did; numpy float64 scalars (which
-    are Python floats to Keras' checks) keep float64 problems' hyperparameters exact.
-    """
-    h = np.float64 if dtype == np.float64 else float
-    name = optimizer.name
-    if name == "gd":
-        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.0)
-    if name == "momentum":
-        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=h(optimizer.momentum),
-                                    nesterov=False)
-    if name == "adam":
-        return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=h(optimizer.beta1),
-                                     beta_2=h(optimizer.beta2), epsilon=h(optimizer.eps), amsgrad=False)
-    if name == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=learning_rate, rho=h(optimizer.rho), momentum=0.0,
-                                        epsilon=h(optimizer.eps), centered=False)
-    raise AssertionError(name)  # pragma: no cover - check_optimizer ran first
-
-
 class Trainer:
     """Variables, a Keras optimizer and the traced step or loop for one configuration.
 
-    A run assigns the problem's arrays and the learning rate to the variables, zeroes the
-    optimizer's state, then calls the traced function, so one trace serves every run that shares
-    the configuration. The lock keeps two threads from sharing the variables at once.
+    The Keras optimizer is the one ``optimizer.keras_optimizer`` builds (the optimizer's declared
+    tensorflow capability, :meth:`linnet.optimizers.base.Optimizer.keras_optimizer`), its learning
+    rate a variable of the problem's dtype. A run assigns the problem's arrays and the learning rate
+    to the variables, puts the Keras optimizer's state back to its values when built (zeros, or an
+    initial accumulator such as Adagrad's), then calls the traced function, so one trace serves every
+    run that shares the configuration. The lock keeps two threads from sharing the variables at once.
     """
 
     def __init__(self, tf, keras, optimizer, problem, mode):
@@ -60,8 +40,9 @@ class Trainer:
         self.lr = zeros((), "learning_rate")
         self.X = None if problem.X is None else zeros(problem.X.shape, "X")
         self.Y = zeros(problem.A.shape if problem.X is None else (problem.ydim, problem.nsamples), "Y")
-        self.optimizer = keras_optimizer(keras, optimizer, lambda: self.lr, problem.dtype)
+        self.optimizer = optimizer.keras_optimizer(keras, lambda: self.lr, problem.dtype)
         self.optimizer.build(list(self.layers))
+        self.built = [var.numpy() for var in self.optimizer.variables]  #: its state before any step
         if mode == "per-step":
             self.step = tf.function(self._step)
         else:
@@ -126,7 +107,6 @@ class Trainer:
     # -- host side ------------------------------------------------------------------------------
     def reset(self, problem, optimizer):
         """Start from the problem's initial layers with fresh optimizer state."""
-        tf = self.tf
         for var, w in zip(self.layers, problem.weights):
             var.assign(w)
         self.lr.assign(optimizer.lr)
@@ -135,8 +115,8 @@ class Trainer:
         else:
             self.X.assign(problem.X)
             self.Y.assign(problem.Y)
-        for var in self.optimizer.variables:
-            var.assign(tf.zeros(var.shape, var.dtype))
+        for var, value in zip(self.optimizer.variables, self.built):
+            var.assign(value)
 
     def warm_up(self, steps):
         """Trace and instantiate the function (XLA: compile for this step count) without timing
