@@ -9,15 +9,23 @@ marker, store the checked claim and assert it. The other sizes are measurements:
 recorded (the regression gate pins them) and what they show is in docs/deep.md; they assert
 nothing about the claim, so a size where the post's claim fails reads as a finding, not as a
 failed claim.
+
+Claims 1 and 3 are about any first-order rule: their benchmarks also run a user's batchable
+first-order optimizers with an ``lr`` (``--linnet-optimizer``; linnet.testing.user_optimizers),
+one item per optimizer and size, where its ``max_layers`` allows the depth; their claims are
+reported, not asserted. Claim 2 is about lm and gauss-newton[step=0.5] and runs only those.
 """
 
 import pytest
 from helpers import EXACT, LOSS, SENSITIVE, SENSITIVE_COUNT, figure
 
 from linnet.claims.post import at_depth as ad
+from linnet.claims.post.constants import POST_FIRST_ORDER
 from linnet.claims.post.populations import SECOND_ORDER_AT_DEPTH
 from linnet.testing.benchmarking import store
 from linnet.testing.tolerance import window
+from linnet.testing.user_optimizers import Applies, over_optimizers
+from linnet.testing.verdicts import settle
 
 CONFIGS = [(d, w) for d in ad.DEPTHS for w in ad.WIDTHS]
 IDS = [f"depth{d}-width{w}" for d, w in CONFIGS]
@@ -36,9 +44,13 @@ def _rank(depth, width):
     return width == ad.POST_RANK
 
 
-def _plateau(benchmark, depth, width, init):
+#: the optimizers of claims 1 and 3 at depth: first-order rules run in one batch, their lr per member
+BATCHED_FIRST_ORDER = Applies(first_order=True, batched=True, step_size=True)
+
+
+def _plateau(benchmark, depth, width, init, specs=POST_FIRST_ORDER):
     benchmark.group = "post claims at depth"
-    runs = benchmark.pedantic(ad.first_order_runs, args=(depth, width), kwargs={"init": init},
+    runs = benchmark.pedantic(ad.first_order_runs, args=(depth, width), kwargs={"init": init, "specs": specs},
                               rounds=1, iterations=1)
     claim = ad.check_plateau_at_depth(runs, depth, width, init)
     figures = {}
@@ -51,20 +63,15 @@ def _plateau(benchmark, depth, width, init):
     return claim
 
 
-def _decides(benchmark, claim):
-    """Store and assert ``claim`` where the benchmark decides it (it carries the claim's marker)."""
-    benchmark.extra_info["claim"] = claim.to_dict()
-    assert claim.holds, claim.numbers
-
-
-@pytest.mark.parametrize(("depth", "width"), _sizes(PLATEAU_CONFIGS, _rank, "depth.plateau"))
-def test_plateau_at_depth(benchmark, request, depth, width):
+@over_optimizers(BATCHED_FIRST_ORDER, {"depth,width": _sizes(PLATEAU_CONFIGS, _rank, "depth.plateau")},
+                 unnamed=POST_FIRST_ORDER)
+def test_plateau_at_depth(benchmark, request, spec, depth, width):
     """Claim 1 from the post's Gaussian draw: the post's 4 gd and 4 adam rates, 3000 steps, batched.
     Decided at width = rank (6); at 4 x rank Adam at lr 1e-3 and 1e-2 reaches 1e-28..1e-24 (at depth 2
-    gd at lr 1e-6 and 1e-5 too): measured."""
-    claim = _plateau(benchmark, depth, width, "gaussian")
+    gd at lr 1e-6 and 1e-5 too): measured. ``spec``: the post's specs, or one user optimizer's."""
+    claim = _plateau(benchmark, depth, width, "gaussian", (spec,) if isinstance(spec, str) else spec)
     if request.node.get_closest_marker("claim"):
-        _decides(benchmark, claim)
+        settle(benchmark, claim)
 
 
 @pytest.mark.expensive
@@ -88,7 +95,7 @@ def test_second_order_at_depth(benchmark, request, depth, width, spec):
     width 24, depths 3 and 4), measured elsewhere."""
     claim = _second_order(benchmark, depth, width, spec)
     if request.node.get_closest_marker("claim"):
-        _decides(benchmark, claim)
+        settle(benchmark, claim)
 
 
 @pytest.mark.expensive
@@ -118,9 +125,9 @@ def _second_order(benchmark, depth, width, spec):
     return claim
 
 
-def _samples(benchmark, depth, width, init):
+def _samples(benchmark, depth, width, init, spec=ad.SAMPLES_SPEC):
     benchmark.group = "post claims at depth"
-    runs = benchmark.pedantic(ad.samples_runs_at_depth, args=(depth, width), kwargs={"init": init},
+    runs = benchmark.pedantic(ad.samples_runs_at_depth, args=(depth, width), kwargs={"init": init, "spec": spec},
                               rounds=1, iterations=1)
     claim = ad.check_samples_at_depth(runs, depth, width, init=init)
     store(benchmark, spread_max=figure(claim.numbers["spread_max"], LOSS),
@@ -133,15 +140,24 @@ def test_samples_at_depth(benchmark):
     """Claim 3 at depth 3, width 6 (Gaussian start), gd at the post's lr 1e-6 per 1000 samples
     (the only one of its rates that diverges on no seed there): more samples lower the loss by at
     most 1.5x on every seed (two-sided spread measured 1.007-1.174)."""
-    _decides(benchmark, _samples(benchmark, 3, 6, "gaussian"))
+    settle(benchmark, _samples(benchmark, 3, 6, "gaussian"))
+
+
+@pytest.mark.claim("depth.samples")
+@over_optimizers(Applies(first_order=True, batched=True, step_size=True, depth=3))
+def test_samples_at_depth_user(benchmark, spec):
+    """test_samples_at_depth on each user optimizer (no item without --linnet-optimizer); its lr is
+    the step at 1000 samples."""
+    settle(benchmark, _samples(benchmark, 3, 6, "gaussian", spec))
 
 
 @pytest.mark.expensive
-@pytest.mark.parametrize(("depth", "width"), _sizes(CONFIGS, _rank, "depth.samples"))
-def test_samples_at_depth_fan_in(benchmark, request, depth, width):
+@over_optimizers(BATCHED_FIRST_ORDER, {"depth,width": _sizes(CONFIGS, _rank, "depth.samples")},
+                 unnamed=ad.SAMPLES_SPEC)
+def test_samples_at_depth_fan_in(benchmark, request, spec, depth, width):
     """Claim 3 from the fan-in start, where gd at lr 1e-6 diverges nowhere (about 11 s for the 6
     rows); decided at width = rank. Measured: width 6 spread 1.006-1.263; width 24 up to 5.4
     (depths 3, 4) and 2.8 (depth 6), where GD converges and the sample covariance changes its rate."""
-    claim = _samples(benchmark, depth, width, "fan-in")
+    claim = _samples(benchmark, depth, width, "fan-in", spec)
     if request.node.get_closest_marker("claim"):
-        _decides(benchmark, claim)
+        settle(benchmark, claim)

@@ -186,9 +186,47 @@ def test_gate_runs_fail_on_each_loophole(project):
     run = _pytest(project, env={"FINAL": "0.6"})
     assert run.returncode == 1
     assert "final: baseline 0.5, now 0.6" in run.stdout and gate.REGENERATE in run.stdout  # a moved figure
-    assert "b/test_bench.py::test_b has no entry in" in run.stdout  # a benchmark missing from the baseline
+    # a benchmark missing from the baseline, and the command that adds its file's entries
+    assert ("b/test_bench.py::test_b has no entry in b/baseline.json; add the entries of its file with: python -m "
+            "pytest b/test_bench.py --benchmark-disable --linnet-baseline b/baseline.json --linnet-add-to-baseline") \
+        in run.stdout
     assert "b/test_bench.py::test_renamed: in b/baseline.json but no such benchmark" in run.stdout  # stale
     assert "b/test_more.py::test_c records no machine-independent figure" in run.stdout
+
+
+NEW = """
+from linnet.testing.benchmarking import store
+from linnet.testing.tolerance import exact, figure
+
+def test_new(benchmark):
+    benchmark(sum, [1])
+    store(benchmark, steps=figure(7, exact()))
+"""
+
+
+#: a faster start for the runs below: plugins they do not use left out, and no assertion rewriting of
+#: linnet's modules (the messages read are explicit ones)
+FAST = ("-p", "no:xdist", "-p", "no:hypothesispytest", "--assert=plain")
+
+
+def test_a_new_benchmark_file_is_added_to_the_baseline_by_a_passing_run(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "test_bench.py").write_text(BENCH)
+    (tmp_path / "b" / "test_new.py").write_text(NEW)
+    exact_ = exact().to_dict()
+    old = {"b/test_bench.py::test_a": gate.entry({"final": 0.5, "steps": 11}, {"final": relative(1e-6).to_dict(),
+                                                                              "steps": exact_}),
+           "b/test_bench.py::test_b": gate.entry({"steps": 3}, {"steps": exact_})}
+    gate.save(tmp_path / "b" / "baseline.json", old)
+    failed = _pytest(tmp_path, *FAST, "--linnet-add-to-baseline", env={"FINAL": "0.6"})  # a moved figure: nothing added
+    assert failed.returncode == 1 and "final: baseline 0.5, now 0.6" in failed.stdout
+    assert "1 new entries NOT added to b/baseline.json: the run failed" in failed.stdout
+    assert gate.load(tmp_path / "b" / "baseline.json") == old
+    added = _pytest(tmp_path, *FAST, "--linnet-add-to-baseline")
+    assert added.returncode == 0 and "compared 2 benchmarks" in added.stdout
+    assert "added 1 new benchmarks' entries to b/baseline.json: b/test_new.py::test_new" in added.stdout
+    assert gate.load(tmp_path / "b" / "baseline.json") == {**old, "b/test_new.py::test_new": gate.entry(
+        {"steps": 7}, {"steps": exact_})}
 
 
 def test_required_tensorflow_turns_skips_into_failures(tmp_path):

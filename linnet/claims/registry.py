@@ -30,7 +30,9 @@ from linnet.claims.population import Population
 from linnet.claims.post import at_depth, checks, producers, second_order
 from linnet.claims.post import populations as post_populations
 from linnet.claims.post.checks import SAMPLES_FACTOR
+from linnet.core.errors import LinnetError
 from linnet.core.text import g
+from linnet.optimizers.spec import parse
 from linnet.runs.loop import run
 
 POST = ('Ali Rahimi, "Gradient Descent Doesn\'t Find a Local Minimum in a Two Layer Linear Net" '
@@ -115,8 +117,18 @@ def _second_order(figs):
     return f"{sum(v == 20 for v in counts.values())}/{len(counts)} methods 20/20; {worst} {counts[worst]}/20"
 
 
+def _second_order_spec(spec: str) -> bool:
+    """Whether ``spec`` names an optimizer that is not first-order (declared capability); False for a
+    spec no registered optimizer parses (a figure saved by a run with a plugin not installed here)."""
+    try:
+        return not parse(spec).first_order
+    except LinnetError:
+        return False
+
+
 def _float32(figs):
-    floors = _values(figs, lambda k: k.endswith("float32_floor") and not k.startswith(("gd[", "adam[")))
+    suffix = " float32_floor"
+    floors = _values(figs, lambda k: k.endswith(suffix) and _second_order_spec(k[: -len(suffix)]))
     return _range(floors, "second-order float32 floors") if floors else ""
 
 

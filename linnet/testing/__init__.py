@@ -4,8 +4,9 @@ claims verdict printed after ``pytest benchmarks``, and the machine calibration 
 Modules: :mod:`~linnet.testing.plugin` (the pytest plugin: options, the gate, required TensorFlow),
 :mod:`~linnet.testing.gate` (the baseline), :mod:`~linnet.testing.tolerance` (the one rule for "a
 figure changed"), :mod:`~linnet.testing.benchmarking` (``benchmark.extra_info``),
-:mod:`~linnet.testing.verdicts` (the claims verdict), :mod:`~linnet.testing.calibration`, and
-:mod:`~linnet.testing.conformance` (``check_optimizer``: the optimizer contract's rules, for any optimizer).
+:mod:`~linnet.testing.verdicts` (the claims verdict), :mod:`~linnet.testing.user_optimizers` (which
+benchmark runs which optimizer: a user's through ``--linnet-optimizer``), :mod:`~linnet.testing.calibration`,
+and :mod:`~linnet.testing.conformance` (``check_optimizer``: the optimizer contract's rules, for any optimizer).
 
 Imports: linnet.core, linnet.problems, linnet.optimizers, linnet.runs, linnet.claims, linnet.sweeps.
 """

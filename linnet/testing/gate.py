@@ -7,12 +7,15 @@ losses at fixed steps, steps to targets, divergence, kappa), each with its decla
 
 * a benchmark whose figure moved beyond its tolerance, disappeared, appeared, or changed tolerance;
 * a benchmark that records no figure and does not say why;
-* a collected benchmark with no baseline entry;
+* a collected benchmark with no baseline entry (unless the run adds it: below);
 * a baseline entry whose benchmark no longer exists (its file was collected and it was neither
   collected nor deselected, or its file is gone);
 
 each with a line naming it and the command that regenerates the baseline (:data:`REGENERATE`).
-The baseline is written whole from one complete run (:func:`save`), never merged.
+The baseline is written whole from one complete run (:func:`save`), or, for benchmarks it has no
+entry for (a new benchmark file), extended by a passing run with ``--linnet-add-to-baseline``:
+the new entries are added and every existing one is compared as usual, never rewritten. A user's
+optimizer (``--linnet-optimizer``) has no entry and gets none: its figures are reported only.
 
 A run can also write its own figures in the baseline's format (``--linnet-figures PATH``), and
 :func:`drift` lists what differs between two such files: the figures that moved within their

@@ -24,7 +24,7 @@ import numpy as np
 from linnet.claims.claim import Claim
 from linnet.claims.post.checks import SAMPLES_COMPARED, SAMPLES_FACTOR, check_plateau, check_samples
 from linnet.claims.post.constants import PLATEAU_RELATIVE_LOSS, POST_FIRST_ORDER, POST_STEPS
-from linnet.claims.post.producers import per_sample_lr, second_order_runs
+from linnet.claims.post.producers import per_sample_lr, per_sample_spec, second_order_runs
 from linnet.claims.post.second_order import check_second_order
 from linnet.optimizers.spec import parse
 from linnet.problems.families import POST_DIMS, post_problem
@@ -48,7 +48,7 @@ DEPTH_BUDGETS = {2: 100, 3: 100, 4: 300, 6: 300}
 DEPTH_SECOND_ORDER = ("lm", "gauss-newton[step=0.5]")
 #: claim 3 at depth: the post's smallest GD rate, the only one of its four that diverges on no
 #: seed at depth 3, width 6 (Gaussian start); per-sample step as at depth 2 (claims.per_sample_lr)
-SAMPLES_LR = 1e-6
+SAMPLES_SPEC = "gd[lr=1e-06]"
 SAMPLES_NSAMPLES = (100, *SAMPLES_COMPARED)
 
 
@@ -138,22 +138,24 @@ def check_second_order_at_depth(runs: Runs, spec: str, depth: int, width: int) -
                  table.holds, numbers)
 
 
-def samples_runs_at_depth(depth: int, width: int, seeds: Iterable[int] = SEEDS, lr: float = SAMPLES_LR,
+def samples_runs_at_depth(depth: int, width: int, seeds: Iterable[int] = SEEDS, spec: str = SAMPLES_SPEC,
                           nsamples: Iterable[int] = SAMPLES_NSAMPLES, init: str = "gaussian",
                           steps: int = POST_STEPS) -> Runs:
-    """GD at the same per-sample step on each sample size, every seed in one batch: Runs keyed by
+    """``spec`` (a batchable first-order rule with an ``lr``, the step at 1000 samples) at the same
+    per-sample step on each sample size, every seed in one batch: Runs keyed by
     Member(family="post", seed, nsamples, depth, wdim=width, init, optimizer, steps), seed-major
     (:func:`linnet.claims.post.producers.samples_runs`, batched over seeds)."""
     seeds, nsamples = list(seeds), list(nsamples)
     pairs = [(s, n) for s in seeds for n in nsamples]
     problems = [post_problem(s, depth=depth, wdim=width, nsamples=n, init=init) for s, n in pairs]
-    batch = run_batched(problems, f"gd[lr={lr!r}]", steps, lrs=[per_sample_lr(lr, n) for _, n in pairs])
+    lr = parse(spec).lr
+    batch = run_batched(problems, spec, steps, lrs=[per_sample_lr(lr, n) for _, n in pairs])
     out: dict = {}
     for i, (s, n) in enumerate(pairs):
-        spec = f"gd[lr={per_sample_lr(lr, n)!r}]"
-        member = Member(family="post", seed=s, nsamples=n, depth=depth, wdim=width, init=init, optimizer=spec,
-                        steps=steps)
-        out[member] = batch.member(i, problems[i], spec)
+        member_spec = per_sample_spec(spec, n)
+        member = Member(family="post", seed=s, nsamples=n, depth=depth, wdim=width, init=init,
+                        optimizer=member_spec, steps=steps)
+        out[member] = batch.member(i, problems[i], member_spec)
     return Runs(out)
 
 

@@ -16,6 +16,7 @@ the long runs are a batch that records only steps to the target).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable
 
@@ -36,7 +37,7 @@ from linnet.claims.post.constants import (
     STALL_STEPS,
 )
 from linnet.claims.post.measures import gauss_newton_curvature
-from linnet.optimizers.spec import parse
+from linnet.optimizers.spec import format_spec, parse
 from linnet.problems.families import post_problem
 from linnet.runs.batched import gd_steps_to_target
 from linnet.runs.experiment import Member, Runs
@@ -75,26 +76,38 @@ def per_sample_lr(lr: float, nsamples: int, reference: int = 1000) -> float:
     return lr * reference / (nsamples if nsamples else 1)
 
 
-def _samples_run(n, seed, lr, steps, family_problem, backend, problem_kwargs):
+def per_sample_spec(spec: str, nsamples: int) -> str:
+    """``spec`` with its ``lr`` replaced by :func:`per_sample_lr` at ``nsamples``: the same per-sample
+    step for a rule whose step is lr times the gradient (gd; a user's first-order rule with an ``lr``).
+
+    >>> per_sample_spec("gd[lr=1e-05]", 10_000)
+    'gd[lr=1e-06]'
+    """
+    optimizer = parse(spec)
+    return format_spec(dataclasses.replace(optimizer, lr=per_sample_lr(optimizer.lr, nsamples)))
+
+
+def _samples_run(n, seed, spec, steps, family_problem, backend, problem_kwargs):
     problem = family_problem(seed=seed, nsamples=n, **problem_kwargs)
-    return run(problem, f"gd[lr={per_sample_lr(lr, n)!r}]", steps, backend=backend)
+    return run(problem, per_sample_spec(spec, n), steps, backend=backend)
 
 
 def samples_runs(seed: int = 0, nsamples: Iterable[int] = (100, 1000, 10_000, 100_000, 0),
-                 lr: float = 1e-5, steps: int = POST_STEPS, family_problem=post_problem,
+                 spec: str = "gd[lr=1e-05]", steps: int = POST_STEPS, family_problem=post_problem,
                  backend: str = "numpy", map=map, **problem_kwargs) -> Runs:
-    """GD at the same per-sample step on each sample size (0 = expected loss): Runs keyed by
+    """``spec`` (GD at lr 1e-5) at the same per-sample step on each sample size (0 = expected loss):
+    its ``lr`` is the step at 1000 samples (:func:`per_sample_spec`). Runs keyed by
     Member(family, seed, nsamples, **problem_kwargs, optimizer, steps, backend).
 
     The problems share W1, W2 and A (drawn before X), so only the samples differ. ``family`` is
     ``family_problem``'s name without ``_problem`` ("post", "conditioned").
     """
     nsamples = list(nsamples)
-    fn = functools.partial(_samples_run, seed=seed, lr=lr, steps=steps, family_problem=family_problem,
+    fn = functools.partial(_samples_run, seed=seed, spec=spec, steps=steps, family_problem=family_problem,
                            backend=backend, problem_kwargs=problem_kwargs)
     family = family_problem.__name__.removesuffix("_problem")
     return Runs({Member(family=family, seed=seed, nsamples=n, **problem_kwargs,
-                        optimizer=f"gd[lr={per_sample_lr(lr, n)!r}]", steps=steps, backend=backend): r
+                        optimizer=per_sample_spec(spec, n), steps=steps, backend=backend): r
                  for n, r in zip(nsamples, map(fn, nsamples))})
 
 
