@@ -111,3 +111,18 @@ def test_ordered_map_runs_a_claim_loop_on_a_process_pool():
     finally:
         pool.close()
     assert there == here and list(here[1]) == [1, 2]
+
+
+def test_a_pool_forks_unless_jax_or_torch_runs_threads_here(monkeypatch):
+    """After ``import jax`` (an optax adapter run in this process) a forked worker could wait forever
+    on a lock one of jax's threads held at the fork, so the pool starts its workers from a fork
+    server instead; before it, a plain fork (the platform's default)."""
+    import sys
+
+    from linnet.sweeps.executors import FORK_UNSAFE, start_method
+
+    for name in FORK_UNSAFE:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert start_method() is None
+    monkeypatch.setitem(sys.modules, "jax", sys)
+    assert start_method() == "forkserver"

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import functools
+import multiprocessing
 import os
+import sys
 from dataclasses import dataclass
 
 from linnet.core.errors import LinnetError
@@ -50,14 +52,29 @@ class InProcess:
         pass
 
 
+#: modules whose import starts threads that a forked child inherits without their owners (their locks
+#: may be held at the fork, and the child then waits forever): jax warns of it on every fork
+FORK_UNSAFE = ("jax", "torch")
+
+
+def start_method() -> str | None:
+    """How the pool starts its workers: the platform's default (a fork on Linux, cheap: a worker
+    shares what this process has imported), or ``forkserver`` once a module of
+    :data:`FORK_UNSAFE` is imported here (an optax or torch adapter run in this process): its
+    workers then import linnet afresh, plugins included."""
+    return "forkserver" if any(m in sys.modules for m in FORK_UNSAFE) else None
+
+
 class ProcessPool:
-    """A pool of ``workers`` local processes (default: one per core)."""
+    """A pool of ``workers`` local processes (default: one per core), started by :func:`start_method`."""
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
         if self.workers < 1:
             raise LinnetError(f"--workers must be a positive integer, got {workers}")
-        self._pool = cf.ProcessPoolExecutor(self.workers)
+        method = start_method()
+        self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method)
+                                            if method else None)
 
     def imap(self, fn, tasks):
         futures = {self._pool.submit(single_threaded, fn, *task): i for i, task in enumerate(tasks)}
