@@ -346,4 +346,5 @@ def markdown(data: dict) -> str:
     return "\n".join(rows) + (
         f"\n\nTuned on the post's problem: `{post['spec']}` (relative loss after {post['steps']:,} steps: median "
         f"{g(post['relative_loss']['estimate'])}). Performance profile, steps to relative "
-        f"{g(data['profile']['target'])} within {data['profile']['steps']:,} steps on the held-out problems: {standing}.")
+        f"{g(data['profile']['target'])} within {data['profile']['steps']:,} steps on the held-out problems: "
+        f"{standing}.")
