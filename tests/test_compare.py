@@ -112,12 +112,18 @@ def files(bench):
     return {"run": run, "later": later, "other": other}
 
 
+#: a calibration without within-run spread: what a machine at rest measures (the real run's spreads
+#: grow with the load of whatever else runs beside the tests, and with them the noise compare allows)
+QUIET = {"matmul_spread": 1.0, "call_spread": 1.0}
+
+
 def _calibrated(files, bench, name, *, threads, gflops_factor, call_factor, speed, verdict=None):
-    """Another run on the same machine with other BLAS threads and calibration (all times x speed)."""
+    """Another run on the same machine with other BLAS threads and calibration (all times x speed),
+    measured at rest (QUIET)."""
     cal = json.loads(files["run"].read_text())["machine_info"]["linnet"]["calibration"]
     return _variant(files["run"], bench / name, threads=threads, when="2150-01-01T00:00:00", speed=speed,
                     calibration={"matmul_gflops": cal["matmul_gflops"] * gflops_factor,
-                                 "call_seconds": cal["call_seconds"] * call_factor}, verdict=verdict)
+                                 "call_seconds": cal["call_seconds"] * call_factor, **QUIET}, verdict=verdict)
 
 
 def _main(argv, capsys):
@@ -340,9 +346,10 @@ def test_normalised_ratios_and_classes_from_measurement(files, bench, capsys):
     run-to-run noise); every benchmark 3x slower. The times follow the per-call prediction, so every
     benchmark is overhead-bound and normalises to 1.00x; none is flagged. Negative control: 8x
     slower times follow the matmul prediction (blas)."""
+    quiet = _variant(files["run"], bench / "quiet.json", when="2100-01-01T00:00:00", calibration=QUIET)
     slow_calls = _calibrated(files, bench, "calls.json", threads=1, gflops_factor=0.125, call_factor=3.0,
                              speed=3.0, verdict="does not hold")
-    code, out, _ = _main(["compare", str(files["run"]), str(slow_calls), "-o", "csv"], capsys)
+    code, out, _ = _main(["compare", str(quiet), str(slow_calls), "-o", "csv"], capsys)
     rows = [r for r in csv.DictReader(_io.StringIO(out)) if r["run"] == "R2"]
     assert {r["class"] for r in rows} == {"call"}
     assert all(float(r["ratio"]) == pytest.approx(3.0) for r in rows)
@@ -350,7 +357,7 @@ def test_normalised_ratios_and_classes_from_measurement(files, bench, capsys):
     assert all(r["flag"] == "" for r in rows)
     blas_bound = _calibrated(files, bench, "blas.json", threads=1, gflops_factor=0.125, call_factor=3.0,
                              speed=8.0)
-    code, out, _ = _main(["compare", str(files["run"]), str(blas_bound), "-o", "csv"], capsys)
+    code, out, _ = _main(["compare", str(quiet), str(blas_bound), "-o", "csv"], capsys)
     rows = [r for r in csv.DictReader(_io.StringIO(out)) if r["run"] == "R2"]
     assert {r["class"] for r in rows} == {"blas"}
     assert all(float(r["normalised_ratio"]) == pytest.approx(1.0) for r in rows)
