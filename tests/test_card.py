@@ -172,6 +172,7 @@ def test_the_references_are_builtins_with_a_tunable_lr_or_none():
     (["gd", "--grid", "1e-3,x"], "--grid must be numbers"),
     (["gd", "--grid", "0,1e-3"], "--grid rates must be positive"),
     (["gd[lr=-1]"], "lr"),
+    (["gd", "--reference", "nosuch"], "unknown optimizer 'nosuch'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
     assert main(["check", *args]) == 2
@@ -186,10 +187,12 @@ def test_an_existing_output_is_refused_before_any_run(tmp_path, capsys):
 
 
 def test_the_command_prints_the_card_as_json(capsys):
-    argv = ["check", "gd", "--seeds", "1000-1002", "--development", "0-1", "--grid", "1e-5,3.16228e-5", "--json"]
+    argv = ["check", "gd", "--seeds", "1000-1002", "--development", "0-1", "--grid", "1e-5,3.16228e-5", "--json",
+            "--reference", "lm", "--reference", "momentum[lr=1e-06,momentum=0.9]"]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["optimizer"] == "gd" and data["development_seeds"] == "0-1" and data["grid"] == [1e-5, 3.16228e-5]
+    assert [t["spec"] for t in data["references"]] == ["lm", "momentum[lr=3.16228e-05,momentum=0.9]"]
     post = data["settings"][0]
     direct = [linnet.run(linnet.post_problem(s), post["spec"], 3000).relative_loss for s in (1000, 1001, 1002)]
     assert post["relative_loss"]["estimate"] == pytest.approx(float(np.median(direct)), rel=1e-9)

@@ -135,7 +135,7 @@ def test_a_plugin_runs_everywhere_with_the_numbers_of_linnet_run(tmp_path):
     # the report card on a small protocol (two rates, development seeds 0-1, held-out seeds 1002-1004):
     # its post setting is linnet.run's at the rate it tuned
     checked = _run(["-m", "linnet", "check", "nesterov[momentum=0.8]", "--seeds", "1002-1004", "--development", "0-1",
-                    "--grid", "1e-06,1e-05", "--json", "--quiet"], env)
+                    "--grid", "1e-06,1e-05", "--reference", "lm", "--json", "--quiet"], env)
     assert checked.returncode == 0, checked.stderr
     card = json.loads(checked.stdout)
     post = card["settings"][0]

@@ -217,6 +217,7 @@ def report_card(optimizer, *, held_out: Sequence[int] = HELD_OUT, development: S
     """
     start = time.perf_counter()
     optimizer = as_optimizer(optimizer)
+    refs = [as_optimizer(r) for r in references]  # a bad reference spec is refused before any run
     if "numpy" not in type(optimizer).backends:
         raise LinnetError(f"linnet check runs on the numpy backend; {optimizer.name} runs on "
                           f"{', '.join(type(optimizer).backends)} (numpy runs {', '.join(runs_on('numpy'))})")
@@ -225,7 +226,6 @@ def report_card(optimizer, *, held_out: Sequence[int] = HELD_OUT, development: S
         raise LinnetError("a report card needs development and held-out seeds")
     executor = executor or InProcess()
     fits = [s for s in TUNED if optimizer.max_layers is None or depth_of(s) <= optimizer.max_layers]
-    refs = [as_optimizer(r) for r in references]
 
     tuned = tune_many([(optimizer, s) for s in fits] + [(r, POST) for r in refs], grid=grid, seeds=development,
                       executor=executor, progress=progress)

@@ -3,6 +3,7 @@
     linnet check 'nesterov[lr=1e-05]'                  # the verdicts and tables on the terminal
     linnet check adam --seeds 1000-1019 --json         # a spec without lr: it is tuned anyway
     linnet check 'gd[lr=1e-05]' --out card --processes # figures, card.json and card.html in card/
+    linnet check adam --reference lm --reference gd    # placed against these built-ins only
 
 The optimizer's step size (its ``lr``, if it has one) is tuned on every setting by the protocol of
 :mod:`linnet.sweeps.tuning`; the verdicts are decided on the held-out seeds (default 1000-1099).
@@ -21,7 +22,7 @@ from linnet.core.arguments import add_progress_options, shows_progress
 from linnet.core.errors import LinnetError
 from linnet.optimizers import spec
 from linnet.reports.card import page
-from linnet.reports.card.card import report_card, text
+from linnet.reports.card.card import REFERENCES, report_card, text
 from linnet.reports.claims import parse_seeds
 from linnet.sweeps.tuning import LR_GRID
 
@@ -74,7 +75,7 @@ def cmd_check(args) -> int:
     executor = make_executor(args.scheduler, args.workers, args.processes)
     try:
         card = report_card(optimizer, held_out=held_out, development=development, grid=grid, executor=executor,
-                           progress=shows_progress(args))
+                           references=args.reference or REFERENCES, progress=shows_progress(args))
     finally:
         executor.close()
     if args.out:
@@ -100,6 +101,9 @@ def register(subparsers) -> None:
                    help=f"the seeds that tune the step size (default: {DEVELOPMENT.start}-{DEVELOPMENT.stop - 1})")
     p.add_argument("--grid", metavar="LR,LR,...",
                    help="the step sizes tuned over (default: 1e-8 to 1 in half decades)")
+    p.add_argument("--reference", action="append", metavar="SPEC",
+                   help="a built-in to place the optimizer against (repeatable; default: "
+                        f"{', '.join(REFERENCES)}; their lr is tuned)")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
     p.add_argument("--out", metavar="DIR", help="write the figures, card.json and a self-contained card.html into DIR")
     p.add_argument("--force", action="store_true", help="replace existing files in --out")
