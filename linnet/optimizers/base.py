@@ -33,7 +33,7 @@ whose defaults are documented below.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
 
@@ -140,7 +140,9 @@ def keras_hyperparameter(value: float, dtype: np.dtype) -> float:
     becomes 0.8999999761581421), as TF1's ``convert_to_tensor`` did; numpy float64 scalars (which
     are Python floats to Keras' checks) keep float64 problems' hyperparameters exact.
     """
-    return np.float64(value) if dtype == np.float64 else float(value)
+    if dtype == np.float64:
+        return cast(float, np.float64(value))  # a float subclass (numpy 1.24's stubs do not say so)
+    return float(value)
 
 
 def runs_on(backend: str) -> list[str]:
