@@ -106,12 +106,14 @@ def test_param_marks_are_collected_and_mismatches_are_caught(tmp_path):
 def test_ids_are_unique_short_and_dotted():
     ids = [e.id for e in REGISTRY]
     assert len(ids) == len(set(ids))
-    assert all(re.fullmatch(r"(post|depth|deep)\.[a-z0-9-]+", i) and len(i) <= 20 for i in ids), ids
+    assert all(re.fullmatch(r"(post|depth|deep|muon|shampoo|modern)\.[a-z0-9-]+", i) and len(i) <= 20 for i in ids), ids
 
 
 def test_readme_rows():
-    """The post's claims are rows 1-9 in order; the deep-network claims D1-D7, D1 the three at depth."""
-    assert [e.readme for e in REGISTRY] == [*map(str, range(1, 10)), "D1", "D1", "D1", *(f"D{k}" for k in range(2, 8))]
+    """The post's claims are rows 1-9 in order; the deep-network claims D1-D7, D1 the three at depth;
+    the new optimizers' claims M1-M5, M2 the two of annealing."""
+    assert [e.readme for e in REGISTRY] == [*map(str, range(1, 10)), "D1", "D1", "D1", *(f"D{k}" for k in range(2, 8)),
+                                            "M1", "M2", "M2", "M3", "M4", "M5"]
 
 
 @pytest.mark.parametrize("e", REGISTRY, ids=lambda e: e.id)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 from linnet.claims.literature import dynamics, margin, narrow, width
 from linnet.claims.literature import populations as literature_populations
+from linnet.claims.modern import conservation, modes, polar, post_experiment, stability
+from linnet.claims.modern import populations as modern_populations
 from linnet.claims.population import Population
 from linnet.claims.post import at_depth, checks, producers, second_order
 from linnet.claims.post import populations as post_populations
@@ -35,6 +37,7 @@ from linnet.core.text import g
 from linnet.optimizers.spec import parse
 from linnet.runs.loop import run
 
+RHEE = 'Rhee, Simon & Karkada, arXiv 2606.30509 (2026)'
 POST = ('Ali Rahimi, "Gradient Descent Doesn\'t Find a Local Minimum in a Two Layer Linear Net" '
         "(Dec 2017)")
 
@@ -183,6 +186,35 @@ def _modes(figs):
 
 
 
+def _muon_modes(figs):
+    return _range(_values(figs, lambda k: k == "factor_max"), "largest factor to (s_i/s_1)^(1/2)")
+
+
+def _muon_stable(figs):
+    above = _values(figs, lambda k: k in ("above_min", "above_max"))
+    return f"rate / GD's threshold {g(min(above))} to {g(max(above))}" if above else ""
+
+
+def _muon_kappa(figs):
+    return _join([_range(_values(figs, lambda k: k == "slope"), "slope"),
+                  _range(_values(figs, lambda k: k.startswith("median_steps")), "median steps")])
+
+
+def _muon_conserved(figs):
+    own = _values(figs, lambda k: k == "flow_muon_drift_max")
+    other = _values(figs, lambda k: k == "flow_gd_drift_min")
+    return f"own drift <= {g(max(own))}; GD's >= {g(min(other))}" if own and other else ""
+
+
+def _shampoo_polar(figs):
+    return _range(_values(figs, lambda k: k == "relative_max"), "error / eps kappa^2 <=")
+
+
+def _modern_plateau(figs):
+    counts = {k[: -len(" plateaus")]: v for f in figs for k, v in f.items() if k.endswith(" plateaus")}
+    return ", ".join(f"{k} {v}" for k, v in counts.items()) + " seeds plateau" if counts else ""
+
+
 # -- the entries ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -207,7 +239,7 @@ class ClaimEntry:
         return int(self.readme) if self.readme.isdigit() else 0
 
 
-POPULATIONS = {**post_populations.POPULATIONS, **literature_populations.POPULATIONS}
+POPULATIONS = {**post_populations.POPULATIONS, **literature_populations.POPULATIONS, **modern_populations.POPULATIONS}
 
 REGISTRY = (
     ClaimEntry("post.plateau", "1", "GD and Adam above 1e-6 after 3000 steps",
@@ -317,6 +349,41 @@ REGISTRY = (
                "Saxe, McClelland & Ganguli 2014, eq. 7",
                dynamics.check_modes, dynamics.measure_modes, _modes,
                population=POPULATIONS["deep.modes"]),
+    ClaimEntry("muon.modes", "M1", "Muon learns every mode at the same rate",
+               "from a small start Muon learns the modes of A at the same rate: the smaller modes finish first, "
+               "t_i / t_1 = (s_i / s_1)^(1/N), where GD's follow s_1 / s_i (D7)",
+               f"{RHEE}, on matrix factorisation",
+               modes.check_modes, modes.measure_modes, _muon_modes,
+               population=POPULATIONS["muon.modes"]),
+    ClaimEntry("muon.stable", "M2", "Muon stable above GD's sharpness limit",
+               "at a constant rate above GD's stability threshold 2 / lambda_max, Muon does not diverge",
+               f"{RHEE}, on matrix factorisation",
+               stability.check_stable, stability.measure_stable, _muon_stable,
+               population=POPULATIONS["muon.stable"]),
+    ClaimEntry("muon.kappa", "M2", "annealed Muon: steps independent of kappa",
+               "with exponential learning-rate annealing Muon reaches relative 1e-12 in a number of steps that does "
+               "not grow with kappa 1 to 1e6, where GD's does",
+               f"{RHEE}, on matrix factorisation",
+               stability.check_kappa, stability.measure_kappa, _muon_kappa,
+               population=POPULATIONS["muon.kappa"]),
+    ClaimEntry("muon.conserved", "M3", "Muon flow conserves sqrt(P^TP)-sqrt(Q^TQ)",
+               "once the layers align, Muon flow conserves sqrt(W1^T W1) - sqrt(W2 W2^T), where gradient flow "
+               "conserves W1^T W1 - W2 W2^T",
+               f"{RHEE}, on matrix factorisation",
+               conservation.check_conservation, conservation.measure_conservation, _muon_conserved,
+               population=POPULATIONS["muon.conserved"]),
+    ClaimEntry("shampoo.polar", "M4", "one Shampoo step is U V^T (depth 2-6)",
+               "one Shampoo step from zero statistics with epsilon 0 is U V^T of the gradient, muon[polar=exact]'s "
+               "direction: steepest descent under the spectral norm",
+               'Bernstein & Newhouse, "Old optimizer, new norm: an anthology", arXiv 2409.20325 (2024), section 3',
+               polar.check_polar, polar.measure_polar, _shampoo_polar,
+               population=POPULATIONS["shampoo.polar"]),
+    ClaimEntry("modern.plateau", "M5", "post.plateau for the new optimizers",
+               "at the step size the report card's protocol chose, adamw, lion, adafactor, muon, schedule-free-adamw, "
+               "shampoo and soap all end above relative 1e-6 after 3000 steps on the post's problem",
+               f"{POST} (post.plateau, asked of the optimizers of 2024-2026)",
+               post_experiment.check_post_experiment, post_experiment.measure_post_experiment, _modern_plateau,
+               population=POPULATIONS["modern.plateau"]),
 )
 
 BY_ID = {e.id: e for e in REGISTRY}
