@@ -24,7 +24,7 @@ import functools
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,6 +53,7 @@ from linnet.reports.card.questions import (
 )
 from linnet.reports.claims import line
 from linnet.runs.record import plain
+from linnet.runs.result import reaches
 from linnet.sweeps.driver import run_rows
 from linnet.sweeps.executors import InProcess, ordered_map
 from linnet.sweeps.grid import target_column
@@ -163,10 +164,16 @@ def _empty_verdict(qid: str, statement: str, summary) -> Verdict:
 def first_step(row: dict, target: float) -> int | None:
     """The first step at which a sweep row's run reached relative ``target``: its steps-to column
     (:data:`linnet.sweeps.grid.ROW_TARGETS`), or, for the member's own stopping target, its steps
-    where it stopped there; None where not reached."""
+    where it stopped there. A run stops at the first step that reaches its target, or earlier, so
+    one that stopped for another reason at a loss that reaches it (closed-form and ALS converge in
+    one step, below 1e-24: status converged) reached it at its last step. None where not reached."""
     if target_column(target) in row:
         return row[target_column(target)]
-    return row["steps"] if row.get("target") == target and row.get("status") == TARGET_REACHED else None
+    if row.get("target") != target or row.get("error") or row.get("diverged"):
+        return None
+    final = row.get("relative_loss")
+    stopped_there = row.get("status") == TARGET_REACHED or (final is not None and bool(reaches(final, target)))
+    return row["steps"] if stopped_there else None
 
 
 def _summary(setting, spec: str, rows: Sequence[dict]) -> SettingSummary:
@@ -181,29 +188,58 @@ def _summary(setting, spec: str, rows: Sequence[dict]) -> SettingSummary:
                           median(values), reached)
 
 
-def _standings(rows: Sequence[dict], specs: Sequence[str], seeds: Sequence[int]) -> tuple[Standing, ...]:
+def _by_optimizer(row: dict) -> str:
+    return row["optimizer"]
+
+
+def _by_seed(row: dict) -> int:
+    return int(row["seed"])
+
+
+def cost_table(rows: Sequence[dict], solvers: Sequence[str], problems: Sequence, metric: str, *,
+               solver_of: Callable[[dict], str] = _by_optimizer, problem_of: Callable[[dict], object] = _by_seed,
+               target: float = PROFILE_TARGET):
+    """The cost table of a performance profile: a DataFrame, one row per problem of ``problems``, one
+    column per solver of ``solvers``, the cost of each row (its problem ``problem_of(row)``, by
+    default its seed; its solver ``solver_of(row)``, by default its optimizer's spec) to relative
+    ``target``: ``metric`` "steps" (its first step there) or "seconds" (the run's seconds, its share
+    of its batch's, scaled to those steps); +inf where not reached or not run. Rows of other solvers
+    or problems are left out."""
+    import pandas as pd
+
+    solvers, problems = list(dict.fromkeys(solvers)), list(dict.fromkeys(problems))
+    column, row = {s: j for j, s in enumerate(solvers)}, {p: i for i, p in enumerate(problems)}
+    cost = np.full((len(problems), len(solvers)), np.inf)
+    for r in rows:
+        k = first_step(r, target)
+        i, j = row.get(problem_of(r)), column.get(solver_of(r))
+        if k is not None and i is not None and j is not None:
+            cost[i, j] = k if metric == "steps" else r["seconds"] * k / max(r["steps"], 1)
+    return pd.DataFrame(cost, index=pd.Index(problems, tupleize_cols=False), columns=solvers)
+
+
+def standings_of(costs, metric: str) -> tuple[Standing, ...]:
+    """rho(1) and rho(inf) of each solver (column) of a cost table of :func:`cost_table`, each
+    with its Clopper-Pearson interval over the table's problems (a problem no solver solves counts
+    against all)."""
+    from linnet.reports.figures.sweep import profile_curves
+
+    _, curves = profile_curves(costs, taus=np.array([1.0]))
+    n = len(costs)
+    out = []
+    for solver in costs.columns:
+        solved = int(np.isfinite(costs[solver].to_numpy(dtype=float)).sum())
+        out.append(Standing(solver, metric, proportion(int(round(curves[str(solver)][0] * n)), n),
+                            proportion(solved, n)))
+    return tuple(out)
+
+
+def standings(rows: Sequence[dict], specs: Sequence[str], seeds: Sequence[int]) -> tuple[Standing, ...]:
     """rho(1) and rho(inf) of each spec over the problems of ``seeds`` (a problem no spec solves
     counts against all), in steps and in seconds to :data:`PROFILE_TARGET`: the seconds are the run's
     (its share of its batch's) scaled to the steps to the target."""
-    import pandas as pd
-
-    from linnet.reports.figures.sweep import profile_curves
-
-    specs = list(dict.fromkeys(specs))
-    out = []
-    for metric in ("steps", "seconds"):
-        costs = pd.DataFrame(np.inf, index=list(seeds), columns=specs)
-        for r in rows:
-            k = first_step(r, PROFILE_TARGET)
-            if k is not None and r["optimizer"] in specs:
-                costs.loc[int(r["seed"]), r["optimizer"]] = k if metric == "steps" else r["seconds"] * k / max(
-                    r["steps"], 1)
-        _, curves = profile_curves(costs, taus=np.array([1.0]))
-        n = len(costs)
-        for spec in specs:
-            solved = int(np.isfinite(costs[spec].to_numpy(dtype=float)).sum())
-            out.append(Standing(spec, metric, proportion(int(round(curves[spec][0] * n)), n), proportion(solved, n)))
-    return tuple(out)
+    return tuple(s for metric in ("steps", "seconds")
+                 for s in standings_of(cost_table(rows, specs, seeds, metric), metric))
 
 
 def report_card(optimizer, *, held_out: Sequence[int] = HELD_OUT, development: Sequence[int] = DEVELOPMENT,
@@ -277,9 +313,9 @@ def report_card(optimizer, *, held_out: Sequence[int] = HELD_OUT, development: S
 
     reach_specs = [spec_of[REACH.name], *ref_specs]
     reach_rows = [r for spec in dict.fromkeys(reach_specs) for r in by_setting[REACH.name][spec].values()]
-    standings = _standings(reach_rows, reach_specs, held_out)
+    ranked = standings(reach_rows, reach_specs, held_out)
     return Card(untuned_spec(optimizer), capabilities(optimizer), development, held_out, tuple(grid), tuple(tuned),
-                tuple(references), summaries, tuple(verdicts), tuple(not_asked), standings,
+                tuple(references), summaries, tuple(verdicts), tuple(not_asked), ranked,
                 round(time.perf_counter() - start, 3), tuple(reach_rows), tuple(mode_rows))
 
 

@@ -46,7 +46,7 @@ def optimizer_for_card(text: str):
             raise error from None
 
 
-def _grid(text: str) -> tuple[float, ...]:
+def parse_grid(text: str) -> tuple[float, ...]:
     """``--grid``: step sizes separated by commas, each positive and finite."""
     try:
         rates = tuple(float(x) for x in text.split(","))
@@ -64,7 +64,7 @@ def cmd_check(args) -> int:
     if set(held_out) & set(development):
         raise LinnetError(f"the held-out seeds {held_out.start}-{held_out.stop - 1} must not overlap the development "
                           f"seeds {development.start}-{development.stop - 1}, which tune the step size")
-    grid = _grid(args.grid) if args.grid is not None else LR_GRID
+    grid = parse_grid(args.grid) if args.grid is not None else LR_GRID
     if args.out:
         from linnet.core import files
 

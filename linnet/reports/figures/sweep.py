@@ -132,12 +132,18 @@ def profile_curves(costs, taus=None) -> tuple[np.ndarray, dict]:
 
 
 def plot_profile(df, metric: str = "steps", target: float = 1e-10, ax=None):
-    """The performance profile of the sweep's optimizers; returns the axes. Lines that sit at 0
-    or 1 are drawn over the axes' edge (not clipped, the axes offset a little past them), and
-    each optimizer has its own colour and line style, so lines on top of each other both show."""
+    """The performance profile of the sweep's optimizers; returns the axes (:func:`draw_profile`)."""
     costs = profile_costs(df, metric, target)
     if costs.empty:
         raise LinnetError("the sweep's table has no problems to profile")
+    return draw_profile(costs, metric, target, ax=ax)
+
+
+def draw_profile(costs, metric: str = "steps", target: float = 1e-10, ax=None):
+    """The performance profile of a cost table (one row per problem, one column per optimizer, as
+    :func:`profile_costs` makes); returns the axes. Lines that sit at 0 or 1 are drawn over the
+    axes' edge (not clipped, the axes offset a little past them), and each optimizer has its own
+    colour and line style, so lines on top of each other both show."""
     taus, curves = profile_curves(costs)
     ax = ax if ax is not None else new_figure((6.5, 4.5)).subplots()
     styles = Styles()
