@@ -54,30 +54,81 @@ NORM_EPS = 1e-7
 POLAR = ("newton-schulz", "exact")
 
 
+#: bytes of work arrays per block of a stack in :func:`newton_schulz`: within a core's L2 cache
+NS_BLOCK_BYTES = 512 * 1024
+
+
 def newton_schulz(X: np.ndarray, steps: int = 5, coefficients=NEWTON_SCHULZ) -> np.ndarray:
     """Keras' ``zeropower_via_newtonschulz5`` on a matrix or a stack (..., rows, cols).
 
-    X is transposed to be wide (rows <= cols), scaled to X / (||X||_F + 1e-7) so its singular values
-    lie in [0, 1), then ``steps`` times X <- a X + (b A + c A A) X with A = X X^T, which maps each
-    singular value s to p(s) = a s + b s^3 + c s^5 and keeps the singular vectors: the result is
+    Keras transposes X to be wide (rows <= cols), scales it to X / (||X||_F + 1e-7) so its singular
+    values lie in [0, 1), then ``steps`` times X <- a X + (b A + c A A) X with A = X X^T, which maps
+    each singular value s to p(s) = a s + b s^3 + c s^5 and keeps the singular vectors: the result is
     U p^steps(S) V^T, near the polar factor U V^T (the band its singular values end in is measured in
     tests/test_modern_optimizers.py).
+
+    This runs the transpose of that iteration, on the tall side Z of X (X itself when tall, X^T when
+    wide or square; (..., max(rows, cols), min(rows, cols))): Z <- a Z + Z (b A + c A A) with
+    A = Z^T Z, Keras' min x min Gram matrix, so the same iterates up to round-off (measured in
+    tests/test_modern_optimizers.py). On the batched loop's stacks of 1000 tiny matrices numpy's cost
+    is per matrix and per pass over memory more than in arithmetic, so a tall X is never transposed
+    and a wide one once (Keras' order transposes X at every step); the steps write into work arrays
+    allocated once per call (with fresh temporaries at every step the C library returned their
+    memory and faulted it back in); and a stack runs in blocks of :data:`NS_BLOCK_BYTES` of work
+    arrays, each block taking all its steps before the next, so that they stay in cache (muon's
+    sweep of the post problem, 1000 members, ran 8-17% faster than with the whole stack at once).
+    The blocks do not change the result.
     """
+    wide = X.shape[-2] <= X.shape[-1]
+    tall = X.swapaxes(-1, -2) if wide else X
+    rows, cols = tall.shape[-2:]
+    if X.ndim == 2:  # one matrix, in the one-problem loop: no blocks
+        Z = np.divide(tall, np.sqrt(np.einsum("ij,ij->", X, X)) + NORM_EPS, order="C")
+        Z = _iterate(Z, np.empty_like(Z), np.empty_like(Z), *np.empty((3, cols, cols), X.dtype), steps, coefficients)
+        return Z.swapaxes(-1, -2) if wide else Z
+    stack = tall.reshape(-1, rows, cols)
+    norms = np.sqrt(np.einsum("...ij,...ij->...", X, X)).reshape(-1, 1, 1) + NORM_EPS
+    out = np.empty(stack.shape, X.dtype)
+    block = max(1, NS_BLOCK_BYTES // ((3 * rows * cols + 3 * cols * cols) * X.dtype.itemsize))
+    count = min(block, len(stack))
+    other, spare = np.empty((2, count, rows, cols), X.dtype)
+    work = (spare, *np.empty((3, count, cols, cols), X.dtype))  # spare, A, cA, B
+    for first in range(0, len(stack), block):
+        n = min(block, len(stack) - first)
+        iterates = (out[first:first + n], other[:n])[:: -1 if steps % 2 else 1]  # the last lands in out
+        np.divide(stack[first:first + n], norms[first:first + n], out=iterates[0])
+        _iterate(*iterates, *(work if n == count else (w[:n] for w in work)), steps, coefficients)
+    out = out.reshape(tall.shape)
+    return out.swapaxes(-1, -2) if wide else out
+
+
+def _iterate(Z, following, spare, A, cA, B, steps, coefficients) -> np.ndarray:
+    """:func:`newton_schulz`'s ``steps`` steps on a scaled matrix or block Z ((n,) rows, cols), rows >=
+    cols, alternating between Z and ``following``: the result, returned, is in Z for an even ``steps``
+    and in ``following`` for an odd one; ``spare`` shaped as Z and A, cA, B ((n,) cols, cols) are work
+    arrays."""
     a, b, c = coefficients
-    tall = X.shape[-2] > X.shape[-1]
-    if tall:
-        X = np.ascontiguousarray(np.swapaxes(X, -1, -2))
-    X = X / (np.linalg.norm(X, axis=(-2, -1), keepdims=True) + NORM_EPS)
+    matmul, multiply = np.matmul, np.multiply  # positional outputs: the one-matrix path is call overhead
     for _ in range(steps):
-        A = X @ np.ascontiguousarray(np.swapaxes(X, -1, -2))  # contiguous factors multiply faster on stacks
-        B = b * A + c * A @ A
-        X = a * X + B @ X
-    return np.swapaxes(X, -1, -2) if tall else X
+        spare[...] = Z  # Z^T Z of one buffer would be a syrk, slower on stacks of tiny matrices
+        matmul(Z.swapaxes(-1, -2), spare, A)  # A = Z^T Z
+        multiply(A, c, cA)
+        matmul(cA, A, B)
+        A *= b
+        B += A  # b A + (c A) A
+        multiply(Z, a, spare)
+        matmul(Z, B, following)
+        following += spare  # a Z + Z (b A + c A A)
+        Z, following = following, Z
+    return Z
 
 
 def polar_factor(X: np.ndarray) -> np.ndarray:
     """U V^T for X = U S V^T (thin SVD), on a matrix or a stack; NaN for a matrix that is not finite
     (so a diverging run reports a non-finite loss instead of the SVD raising)."""
+    if np.isfinite(X).all():  # the usual case: no masked copies
+        U, _, Vt = np.linalg.svd(X, full_matrices=False)
+        return U @ Vt
     finite = np.isfinite(X).all(axis=(-2, -1), keepdims=True)
     U, _, Vt = np.linalg.svd(np.where(finite, X, 0), full_matrices=False)
     return np.where(finite, U @ Vt, np.nan)
