@@ -1,6 +1,7 @@
 """The command line at its limits: a huge step budget, Ctrl-C during a run, output paths checked
 before any work, and progress bars only on a terminal (or with --progress)."""
 
+import functools
 import json
 import os
 import signal
@@ -42,7 +43,10 @@ def interrupt_a_run(*options):
     """Start a long ``linnet run``, wait until its progress bar shows a loss, then send SIGINT."""
     argv = [sys.executable, "-m", "linnet", "run", "--optimizer", "gd[lr=1e-5]", "--steps", "100000000",
             "--progress", *options]
-    proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # SIGINT back to its default in the child: a shell starts background jobs with it ignored, and
+    # Python installs no KeyboardInterrupt handler for a signal ignored at its start
+    proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL))
     seen = b""
     while b"loss" not in seen:  # the bar's postfix: the loop is running
         chunk = os.read(proc.stderr.fileno(), 4096)

@@ -1,6 +1,7 @@
 """Sweeps on real parts: a process pool, a dask LocalCluster on the loopback address (one worker
 killed mid-sweep), and a driver process interrupted by a signal and run again."""
 
+import functools
 import json
 import os
 import signal
@@ -80,7 +81,10 @@ def test_an_interrupted_driver_resumes_exactly_once(tmp_path, signum):
     argv = [sys.executable, "-m", "linnet", "sweep", "--seeds", "0-29", "--optimizer", "adam[lr=0.01]",
             "--steps", "3000", "--task-size", "1", "--out", str(tmp_path), "--quiet", "--json"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    driver = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # SIGINT at its default in the driver, even where this test runs as a shell's background job
+    # (started with SIGINT ignored, which Python then leaves ignored)
+    driver = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL))
     results = tmp_path / "results"
     deadline = time.monotonic() + 60
     while len(list(results.glob("part-*.parquet"))) < 3 and time.monotonic() < deadline:
